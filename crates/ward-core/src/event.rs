@@ -1,0 +1,1 @@
+//! The normalised activity event that every log parser produces.

@@ -1,0 +1,1 @@
+//! Posture findings, such as a hardcoded secret found by `ward scan`.
