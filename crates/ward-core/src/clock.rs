@@ -74,3 +74,40 @@ mod tests {
         assert!(after - before < time::Duration::days(2) + time::Duration::minutes(1));
     }
 }
+
+/// Formats `at` as fixed-width RFC 3339 UTC with microseconds, such as
+/// `2026-01-02T03:04:05.000006Z`. Stored timestamps use this form so that
+/// comparing the text compares the times.
+pub fn format_timestamp(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.microsecond()
+    )
+}
+
+/// Parses an RFC 3339 timestamp, such as one written by [`format_timestamp`].
+pub fn parse_timestamp(text: &str) -> Result<OffsetDateTime, time::error::Parse> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+}
+
+#[cfg(test)]
+mod timestamp_tests {
+    use super::*;
+
+    #[test]
+    fn timestamp_round_trips_and_sorts() {
+        let a = time::macros::datetime!(2026-01-02 03:04:05.000006 UTC);
+        let b = a + time::Duration::seconds(10);
+        let text = format_timestamp(a);
+        assert_eq!(text, "2026-01-02T03:04:05.000006Z");
+        assert_eq!(parse_timestamp(&text).unwrap(), a);
+        assert!(format_timestamp(a) < format_timestamp(b));
+    }
+}
