@@ -49,7 +49,9 @@ impl fmt::Display for Platform {
 
 /// An unknown platform name.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("unknown platform `{0}`: expected one of uipath, automation-anywhere, blue-prism, power-automate, script, other")]
+#[error(
+    "unknown platform `{0}`: expected one of uipath, automation-anywhere, blue-prism, power-automate, script, other"
+)]
 pub struct UnknownPlatform(pub String);
 
 impl FromStr for Platform {
@@ -174,9 +176,16 @@ pub struct TransitionNotAllowed {
 /// Allowed: active → suspended, quarantined or retired; suspended → active,
 /// quarantined or retired; quarantined → active, suspended or retired. Retired is
 /// final, and a transition to the state the bot is already in is rejected.
-pub fn apply_transition(from: BotState, transition: Transition) -> Result<BotState, TransitionNotAllowed> {
+pub fn apply_transition(
+    from: BotState,
+    transition: Transition,
+) -> Result<BotState, TransitionNotAllowed> {
     let to = transition.target();
-    let refuse = |hint| TransitionNotAllowed { from, transition: transition.as_str(), hint };
+    let refuse = |hint| TransitionNotAllowed {
+        from,
+        transition: transition.as_str(),
+        hint,
+    };
     if from == BotState::Retired {
         return Err(refuse("retired is final; register a new bot instead"));
     }
@@ -200,7 +209,12 @@ mod tests {
 
     #[test]
     fn retired_is_final() {
-        for t in [Transition::Suspend, Transition::Quarantine, Transition::Retire, Transition::Reactivate] {
+        for t in [
+            Transition::Suspend,
+            Transition::Quarantine,
+            Transition::Retire,
+            Transition::Reactivate,
+        ] {
             assert!(apply_transition(BotState::Retired, t).is_err());
         }
     }
@@ -213,8 +227,17 @@ mod tests {
 
     #[test]
     fn allowed_transitions() {
-        assert_eq!(apply_transition(BotState::Active, Transition::Suspend).unwrap(), BotState::Suspended);
-        assert_eq!(apply_transition(BotState::Suspended, Transition::Reactivate).unwrap(), BotState::Active);
-        assert_eq!(apply_transition(BotState::Quarantined, Transition::Retire).unwrap(), BotState::Retired);
+        assert_eq!(
+            apply_transition(BotState::Active, Transition::Suspend).unwrap(),
+            BotState::Suspended
+        );
+        assert_eq!(
+            apply_transition(BotState::Suspended, Transition::Reactivate).unwrap(),
+            BotState::Active
+        );
+        assert_eq!(
+            apply_transition(BotState::Quarantined, Transition::Retire).unwrap(),
+            BotState::Retired
+        );
     }
 }

@@ -5,7 +5,9 @@ use time::Duration;
 
 /// Failure to parse a duration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid duration `{value}`: expected a number of seconds or a number with a unit s, m, h, d or w (for example 90m, 7d)")]
+#[error(
+    "invalid duration `{value}`: expected a number of seconds or a number with a unit s, m, h, d or w (for example 90m, 7d)"
+)]
 pub struct DurationError {
     /// The text that failed to parse.
     pub value: String,
@@ -13,13 +15,19 @@ pub struct DurationError {
 
 /// Parses `3600`, `45s`, `90m`, `12h`, `7d`, `2w`, or a sum such as `1h30m`.
 pub fn parse_duration(value: &str) -> Result<Duration, DurationError> {
-    let err = || DurationError { value: value.to_string() };
+    let err = || DurationError {
+        value: value.to_string(),
+    };
     let text = value.trim();
     if text.is_empty() {
         return Err(err());
     }
     if let Ok(seconds) = text.parse::<i64>() {
-        return if seconds >= 0 { Ok(Duration::seconds(seconds)) } else { Err(err()) };
+        return if seconds >= 0 {
+            Ok(Duration::seconds(seconds))
+        } else {
+            Err(err())
+        };
     }
     let mut total = Duration::ZERO;
     let mut digits = String::new();

@@ -78,7 +78,9 @@ pub enum IdError {
         prefix: &'static str,
     },
     /// The random part has the wrong length or characters.
-    #[error("`{value}` is not a valid {expected} id: expected `{prefix}_` and 26 characters a-z, 2-7")]
+    #[error(
+        "`{value}` is not a valid {expected} id: expected `{prefix}_` and 26 characters a-z, 2-7"
+    )]
     Malformed {
         value: String,
         expected: &'static str,
@@ -96,7 +98,10 @@ impl<K: IdKind> Id<K> {
             let index = rand::random::<u8>() as usize % ALPHABET.len();
             text.push(ALPHABET[index] as char);
         }
-        Id { text, kind: PhantomData }
+        Id {
+            text,
+            kind: PhantomData,
+        }
     }
 
     /// Parses `value`, checking the prefix and the random part.
@@ -119,7 +124,10 @@ impl<K: IdKind> Id<K> {
                 prefix: K::PREFIX,
             });
         }
-        Ok(Id { text: value.to_string(), kind: PhantomData })
+        Ok(Id {
+            text: value.to_string(),
+            kind: PhantomData,
+        })
     }
 
     /// Reports whether `value` starts with this kind's prefix, well formed or not.
@@ -137,7 +145,10 @@ impl<K: IdKind> Id<K> {
 
 impl<K: IdKind> Clone for Id<K> {
     fn clone(&self) -> Self {
-        Id { text: self.text.clone(), kind: PhantomData }
+        Id {
+            text: self.text.clone(),
+            kind: PhantomData,
+        }
     }
 }
 
@@ -187,6 +198,25 @@ impl<'de, K: IdKind> Deserialize<'de> for Id<K> {
     }
 }
 
+/// Names the kind of a well-formed id of any kind, such as `person` for
+/// `per_…`, or `None` when `value` is not an id.
+pub fn kind_of(value: &str) -> Option<&'static str> {
+    fn is<K: IdKind>(value: &str) -> Option<&'static str> {
+        Id::<K>::parse(value).ok().map(|_| K::NAME)
+    }
+    is::<BotKind>(value)
+        .or_else(|| is::<PersonKind>(value))
+        .or_else(|| is::<OperatorKind>(value))
+        .or_else(|| is::<WorkflowKind>(value))
+        .or_else(|| is::<RequestKind>(value))
+        .or_else(|| is::<SecretKind>(value))
+        .or_else(|| is::<GrantKind>(value))
+        .or_else(|| is::<TokenKind>(value))
+        .or_else(|| is::<FindingKind>(value))
+        .or_else(|| is::<AlertKind>(value))
+        .or_else(|| is::<LeaseKind>(value))
+}
+
 pub type BotId = Id<BotKind>;
 pub type PersonId = Id<PersonKind>;
 pub type OperatorId = Id<OperatorKind>;
@@ -214,7 +244,10 @@ mod tests {
 
     #[test]
     fn malformed_random_part_rejected() {
-        assert!(matches!(BotId::parse("bot_short"), Err(IdError::Malformed { .. })));
+        assert!(matches!(
+            BotId::parse("bot_short"),
+            Err(IdError::Malformed { .. })
+        ));
         assert!(matches!(
             BotId::parse("bot_ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
             Err(IdError::Malformed { .. })

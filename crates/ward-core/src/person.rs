@@ -28,7 +28,9 @@ impl FromStr for PersonStatus {
         match s {
             "active" => Ok(PersonStatus::Active),
             "left" => Ok(PersonStatus::Left),
-            other => Err(format!("unknown person status `{other}`: expected active or left")),
+            other => Err(format!(
+                "unknown person status `{other}`: expected active or left"
+            )),
         }
     }
 }
@@ -50,7 +52,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Admin, Role::Builder, Role::Approver, Role::Operator, Role::Auditor];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Builder,
+        Role::Approver,
+        Role::Operator,
+        Role::Auditor,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -80,6 +88,10 @@ impl FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("unknown role `{s}`: expected admin, builder, approver, operator or auditor"))
+            .ok_or_else(|| {
+                format!(
+                    "unknown role `{s}`: expected admin, builder, approver, operator or auditor"
+                )
+            })
     }
 }

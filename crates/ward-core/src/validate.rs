@@ -9,7 +9,10 @@ pub const MAX_TEXT_LEN: usize = 500;
 /// starting with a letter, so it can appear in paths and AppRole role names.
 pub fn check_bot_name(name: &str) -> Result<(), String> {
     if name.len() < 3 || name.len() > MAX_NAME_LEN {
-        return Err(format!("must be 3 to {MAX_NAME_LEN} characters long, got {}", name.len()));
+        return Err(format!(
+            "must be 3 to {MAX_NAME_LEN} characters long, got {}",
+            name.len()
+        ));
     }
     if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
         return Err("must start with a lowercase letter".to_string());
@@ -18,7 +21,9 @@ pub fn check_bot_name(name: &str) -> Result<(), String> {
         .chars()
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.')))
     {
-        return Err(format!("contains `{bad}`: use lowercase letters, digits, `-`, `_` and `.`"));
+        return Err(format!(
+            "contains `{bad}`: use lowercase letters, digits, `-`, `_` and `.`"
+        ));
     }
     Ok(())
 }
@@ -27,7 +32,9 @@ pub fn check_bot_name(name: &str) -> Result<(), String> {
 pub fn check_purpose(purpose: &str) -> Result<(), String> {
     let trimmed = purpose.trim();
     if trimmed.len() < 10 {
-        return Err("must say in one sentence what the bot does (at least 10 characters)".to_string());
+        return Err(
+            "must say in one sentence what the bot does (at least 10 characters)".to_string(),
+        );
     }
     if trimmed.chars().count() > MAX_TEXT_LEN {
         return Err(format!("must be at most {MAX_TEXT_LEN} characters"));
@@ -53,7 +60,9 @@ pub fn check_reason(reason: &str) -> Result<(), String> {
 /// Checks an email address loosely: one `@`, a dot in the domain, no spaces.
 pub fn check_email(email: &str) -> Result<(), String> {
     let Some((local, domain)) = email.split_once('@') else {
-        return Err(format!("`{email}` is not an email address: expected name@domain"));
+        return Err(format!(
+            "`{email}` is not an email address: expected name@domain"
+        ));
     };
     let valid = !local.is_empty()
         && domain.contains('.')
@@ -62,7 +71,13 @@ pub fn check_email(email: &str) -> Result<(), String> {
         && !email.contains(char::is_whitespace)
         && !domain.contains('@')
         && email.len() <= 254;
-    if valid { Ok(()) } else { Err(format!("`{email}` is not an email address: expected name@domain")) }
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{email}` is not an email address: expected name@domain"
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,62 @@
+//! A JSON body extractor whose errors name the field at fault.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// Like `axum::Json`, but a bad body yields Ward's error shape, naming the
+/// missing or unknown field when serde reports one.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            ApiError::new(rejection.status(), "invalid_body", rejection.body_text())
+        })?;
+        let body: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &bytes
+        };
+        serde_json::from_slice(body)
+            .map(ApiJson)
+            .map_err(|err| body_error(&err))
+    }
+}
+
+fn body_error(err: &serde_json::Error) -> ApiError {
+    let text = err.to_string();
+    let quoted = text.split('`').nth(1).map(str::to_string);
+    if let Some(field) = quoted
+        .as_deref()
+        .filter(|_| text.starts_with("missing field"))
+    {
+        return ApiError::missing(field);
+    }
+    if let Some(field) = quoted
+        .as_deref()
+        .filter(|_| text.starts_with("unknown field"))
+    {
+        return ApiError::invalid(field, "is not a known field; check the spelling");
+    }
+    if err.is_data() {
+        return ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "invalid_field",
+            format!("invalid value: {text}"),
+        );
+    }
+    ApiError::new(
+        axum::http::StatusCode::BAD_REQUEST,
+        "invalid_json",
+        format!("the request body is not valid JSON: {text}"),
+    )
+}
