@@ -99,10 +99,8 @@ impl<'a> CsvRows<'a> {
     }
 }
 
-impl Iterator for CsvRows<'_> {
-    type Item = Result<Event, ParseError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl CsvRows<'_> {
+    pub(crate) fn next_numbered(&mut self) -> Option<(usize, Result<Event, ParseError>)> {
         if self.done {
             return None;
         }
@@ -110,7 +108,7 @@ impl Iterator for CsvRows<'_> {
             Ok(positions) => positions,
             Err(reason) => {
                 self.done = true;
-                return Some(Err(ParseError { line: 1, reason }));
+                return Some((1, Err(ParseError { line: 1, reason })));
             }
         };
         match self.reader.read_record(&mut self.record) {
@@ -120,11 +118,11 @@ impl Iterator for CsvRows<'_> {
             }
             Ok(true) => {
                 let line = self.record.position().map_or(0, |p| p.line() as usize);
-                Some(row_event(&positions, &self.record).map_err(|reason| ParseError { line, reason }))
+                Some((line, row_event(&positions, &self.record).map_err(|reason| ParseError { line, reason })))
             }
             Err(err) => {
                 let line = err.position().map_or(0, |p| p.line() as usize);
-                Some(Err(ParseError { line, reason: format!("invalid csv row: {err}") }))
+                Some((line, Err(ParseError { line, reason: format!("invalid csv row: {err}") })))
             }
         }
     }

@@ -136,12 +136,11 @@ impl<'a> Records<'a> {
     }
 }
 
-impl Iterator for Records<'_> {
-    type Item = Result<Event, ParseError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl Records<'_> {
+    /// The next record with the line it starts on.
+    pub fn next_numbered(&mut self) -> Option<(usize, Result<Event, ParseError>)> {
         if let Source::Csv(rows) = &mut self.source {
-            return rows.next();
+            return rows.next_numbered();
         }
         if self.pending.is_empty() {
             self.fill();
@@ -153,13 +152,22 @@ impl Iterator for Records<'_> {
             }
             event_from_json(self.format, &value)
         });
-        Some(result.map_err(|reason| match record {
+        let result = result.map_err(|reason| match record {
             Some(record) => ParseError {
                 line,
                 reason: format!("record {record}: {reason}"),
             },
             None => ParseError { line, reason },
-        }))
+        });
+        Some((line, result))
+    }
+}
+
+impl Iterator for Records<'_> {
+    type Item = Result<Event, ParseError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_numbered().map(|(_, result)| result)
     }
 }
 
