@@ -111,6 +111,10 @@ mod tests {
         .unwrap();
         let err = config.build().unwrap_err();
         assert_eq!(err.field, "url");
-        assert!(err.to_string().starts_with("invalid connector config field `url`"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("invalid connector config field `url`"),
+            "{err}"
+        );
     }
 }

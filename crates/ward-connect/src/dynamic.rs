@@ -91,7 +91,10 @@ impl DynamicPostgresConfig {
         if default_ttl > max_ttl {
             return Err(ConfigError::new(
                 "default_ttl",
-                format!("`{}` is longer than max_ttl `{}`", self.default_ttl, self.max_ttl),
+                format!(
+                    "`{}` is longer than max_ttl `{}`",
+                    self.default_ttl, self.max_ttl
+                ),
             ));
         }
         for (index, grant) in self.grants.iter().enumerate() {
@@ -118,7 +121,9 @@ fn validate_prefix(prefix: &str) -> Result<(), ConfigError> {
     if !starts_with_letter || !rest_ok || prefix.len() > PREFIX_MAX {
         return Err(ConfigError::new(
             "role_prefix",
-            format!("`{prefix}` must be 1 to {PREFIX_MAX} characters a-z, 0-9 or _, starting with a letter"),
+            format!(
+                "`{prefix}` must be 1 to {PREFIX_MAX} characters a-z, 0-9 or _, starting with a letter"
+            ),
         ));
     }
     Ok(())
@@ -127,7 +132,10 @@ fn validate_prefix(prefix: &str) -> Result<(), ConfigError> {
 fn parse_ttl(field: &str, text: &str) -> Result<Duration, ConfigError> {
     let ttl = parse_duration(text).map_err(|err| ConfigError::new(field, err.to_string()))?;
     if ttl < Duration::seconds(1) {
-        return Err(ConfigError::new(field, format!("`{text}` is shorter than 1 second")));
+        return Err(ConfigError::new(
+            field,
+            format!("`{text}` is shorter than 1 second"),
+        ));
     }
     Ok(ttl)
 }
@@ -135,10 +143,16 @@ fn parse_ttl(field: &str, text: &str) -> Result<Duration, ConfigError> {
 fn validate_grant(index: usize, grant: &str) -> Result<(), ConfigError> {
     let field = format!("grants[{index}]");
     if !grant.contains(NAME_PLACEHOLDER) {
-        return Err(ConfigError::new(field, format!("does not contain {NAME_PLACEHOLDER}, so it would not apply to the new role")));
+        return Err(ConfigError::new(
+            field,
+            format!("does not contain {NAME_PLACEHOLDER}, so it would not apply to the new role"),
+        ));
     }
     if grant.contains(';') {
-        return Err(ConfigError::new(field, "contains `;`; write one statement per entry"));
+        return Err(ConfigError::new(
+            field,
+            "contains `;`; write one statement per entry",
+        ));
     }
     Ok(())
 }
@@ -252,7 +266,13 @@ impl DynamicPostgres {
 
         let mut connection = self.admin.connect().await?;
         let created = self
-            .create_role(&mut connection, &username, &verifier, &valid_until, &password)
+            .create_role(
+                &mut connection,
+                &username,
+                &verifier,
+                &valid_until,
+                &password,
+            )
             .await;
         let _ = connection.close().await;
         created?;
@@ -266,7 +286,11 @@ impl DynamicPostgres {
             expires_at,
         };
         tracing::info!(lease_id = %lease.id, bot = %lease.bot, role = %username, expires_at = %valid_until, target = %self.admin, "dynamic role created");
-        Ok(DynamicCredential { lease, username, password })
+        Ok(DynamicCredential {
+            lease,
+            username,
+            password,
+        })
     }
 
     async fn create_role(
@@ -277,8 +301,12 @@ impl DynamicPostgres {
         valid_until: &str,
         password: &SecretString,
     ) -> Result<(), ConnectorError> {
-        let db_error = |action, err: sqlx::Error| self.admin.database_error(action, &err, &[password]);
-        let mut tx = connection.begin().await.map_err(|err| db_error("begin transaction", err))?;
+        let db_error =
+            |action, err: sqlx::Error| self.admin.database_error(action, &err, &[password]);
+        let mut tx = connection
+            .begin()
+            .await
+            .map_err(|err| db_error("begin transaction", err))?;
         pg::execute_format(
             &mut tx,
             "CREATE ROLE %I WITH LOGIN PASSWORD %L VALID UNTIL %L",
@@ -328,11 +356,16 @@ impl DynamicPostgres {
         .await;
         let _ = connection.close().await;
         match result {
-            Ok(()) => Ok(Lease { expires_at, ..lease.clone() }),
-            Err(err) if pg::has_sqlstate(&err, pg::UNDEFINED_OBJECT) => Err(ConnectorError::RoleNotFound {
-                role: lease.username.clone(),
-                target: self.admin.redacted().to_string(),
+            Ok(()) => Ok(Lease {
+                expires_at,
+                ..lease.clone()
             }),
+            Err(err) if pg::has_sqlstate(&err, pg::UNDEFINED_OBJECT) => {
+                Err(ConnectorError::RoleNotFound {
+                    role: lease.username.clone(),
+                    target: self.admin.redacted().to_string(),
+                })
+            }
             Err(err) => Err(self.admin.database_error("renew role", &err, &[])),
         }
     }
@@ -360,7 +393,12 @@ impl DynamicPostgres {
         connection: &mut PgConnection,
         username: &str,
     ) -> Result<RevokeOutcome, ConnectorError> {
-        if self.admin.role_can_login(connection, username).await?.is_none() {
+        if self
+            .admin
+            .role_can_login(connection, username)
+            .await?
+            .is_none()
+        {
             return Ok(RevokeOutcome::AlreadyGone);
         }
         let db_error = |action, err: sqlx::Error| self.admin.database_error(action, &err, &[]);
@@ -380,7 +418,10 @@ impl DynamicPostgres {
         .await
         .map_err(|err| db_error("terminate sessions", err))?;
 
-        let mut tx = connection.begin().await.map_err(|err| db_error("begin transaction", err))?;
+        let mut tx = connection
+            .begin()
+            .await
+            .map_err(|err| db_error("begin transaction", err))?;
         pg::execute_format(&mut tx, "REASSIGN OWNED BY %I TO CURRENT_USER", &[username])
             .await
             .map_err(|err| db_error("reassign owned", err))?;
@@ -391,7 +432,9 @@ impl DynamicPostgres {
             .await
             .map_err(|err| db_error("drop role", err))?;
         tx.commit().await.map_err(|err| db_error("commit", err))?;
-        Ok(RevokeOutcome::Dropped { sessions_terminated })
+        Ok(RevokeOutcome::Dropped {
+            sessions_terminated,
+        })
     }
 
     /// Revokes every lease in `leases` that has expired at `now`, and leaves
@@ -470,10 +513,11 @@ fn role_name(prefix: &str, bot_name: &str) -> Result<String, ConnectorError> {
 }
 
 fn rfc3339(at: OffsetDateTime) -> Result<String, ConnectorError> {
-    at.format(&Rfc3339).map_err(|err| ConnectorError::InvalidInput {
-        field: "lease expiry",
-        reason: format!("cannot be written as RFC 3339: {err}"),
-    })
+    at.format(&Rfc3339)
+        .map_err(|err| ConnectorError::InvalidInput {
+            field: "lease expiry",
+            reason: format!("cannot be written as RFC 3339: {err}"),
+        })
 }
 
 #[cfg(test)]
@@ -497,7 +541,10 @@ mod tests {
         let name = role_name("ward", "Invoice Bot'; DROP ROLE postgres;--").unwrap();
         assert!(name.starts_with("ward_invoice_bot_drop_role_po_"), "{name}");
         assert!(name.len() <= pg::MAX_ROLE_NAME_BYTES);
-        assert!(name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+        assert!(
+            name.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        );
         assert!(role_name("ward", "ünï").unwrap().starts_with("ward_n_"));
         let empty = role_name("ward", "ü€ -").unwrap();
         assert!(empty.starts_with("ward_bot_"), "{empty}");
@@ -505,7 +552,10 @@ mod tests {
 
     #[test]
     fn role_names_differ() {
-        assert_ne!(role_name("ward", "a").unwrap(), role_name("ward", "a").unwrap());
+        assert_ne!(
+            role_name("ward", "a").unwrap(),
+            role_name("ward", "a").unwrap()
+        );
     }
 
     #[test]
@@ -537,7 +587,13 @@ mod tests {
     #[test]
     fn revoke_refuses_foreign_names() {
         let issuer = config().build().unwrap();
-        for name in ["postgres", "ward", "wardx_bot_abc", "ward_Bot", "ward_x\"; DROP ROLE postgres"] {
+        for name in [
+            "postgres",
+            "ward",
+            "wardx_bot_abc",
+            "ward_Bot",
+            "ward_x\"; DROP ROLE postgres",
+        ] {
             let err = issuer.check_owned_name(name).unwrap_err();
             assert_eq!(err.code(), "invalid_input", "{name}");
         }
@@ -548,7 +604,13 @@ mod tests {
     fn ttl_above_max_rejected() {
         let issuer = config().build().unwrap();
         let err = issuer.check_ttl(Duration::hours(25)).unwrap_err();
-        assert!(matches!(err, ConnectorError::TtlTooLong { max_seconds: 86_400, .. }));
+        assert!(matches!(
+            err,
+            ConnectorError::TtlTooLong {
+                max_seconds: 86_400,
+                ..
+            }
+        ));
         assert!(issuer.check_ttl(Duration::ZERO).is_err());
     }
 

@@ -19,7 +19,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub(crate) fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        ConfigError { field: field.into(), reason: reason.into() }
+        ConfigError {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -39,7 +42,9 @@ pub enum ConnectorError {
     },
 
     /// The role to rotate does not exist at the target.
-    #[error("role `{role}` does not exist at {target}: create the role or correct the secret's rotation target")]
+    #[error(
+        "role `{role}` does not exist at {target}: create the role or correct the secret's rotation target"
+    )]
     RoleNotFound {
         /// Role name as given.
         role: String,
@@ -48,7 +53,9 @@ pub enum ConnectorError {
     },
 
     /// The role exists but has NOLOGIN, so a password for it would be useless.
-    #[error("role `{role}` at {target} cannot log in (NOLOGIN): grant it LOGIN or rotate another role")]
+    #[error(
+        "role `{role}` at {target} cannot log in (NOLOGIN): grant it LOGIN or rotate another role"
+    )]
     RoleCannotLogin {
         /// Role name as given.
         role: String,
@@ -89,7 +96,9 @@ pub enum ConnectorError {
     },
 
     /// The webhook receiver answered with a status that retrying cannot fix.
-    #[error("webhook {url} rejected rotation {rotation_id} with HTTP {status}: fix the receiver or the connector config; Ward does not retry this status")]
+    #[error(
+        "webhook {url} rejected rotation {rotation_id} with HTTP {status}: fix the receiver or the connector config; Ward does not retry this status"
+    )]
     Rejected {
         /// Redacted receiver URL.
         url: String,
@@ -101,7 +110,9 @@ pub enum ConnectorError {
 
     /// The webhook receiver did not accept the rotation within the allowed
     /// attempts.
-    #[error("webhook {url} did not accept rotation {rotation_id} after {attempts} attempts, last: {last}")]
+    #[error(
+        "webhook {url} did not accept rotation {rotation_id} after {attempts} attempts, last: {last}"
+    )]
     Unavailable {
         /// Redacted receiver URL.
         url: String,
@@ -117,7 +128,9 @@ pub enum ConnectorError {
     },
 
     /// The requested lease TTL is longer than the configured maximum.
-    #[error("requested lease ttl of {requested_seconds} s exceeds max_ttl of {max_seconds} s: request a shorter ttl or raise max_ttl")]
+    #[error(
+        "requested lease ttl of {requested_seconds} s exceeds max_ttl of {max_seconds} s: request a shorter ttl or raise max_ttl"
+    )]
     TtlTooLong {
         /// Requested TTL in seconds.
         requested_seconds: i64,
@@ -194,7 +207,10 @@ mod tests {
 
     #[test]
     fn codes_are_stable() {
-        let err = ConnectorError::RoleNotFound { role: "r".into(), target: "t".into() };
+        let err = ConnectorError::RoleNotFound {
+            role: "r".into(),
+            target: "t".into(),
+        };
         assert_eq!(err.code(), "role_not_found");
         assert!(!err.target_may_have_changed());
     }

@@ -43,7 +43,10 @@ fn default_alphabet() -> String {
 
 impl Default for PasswordPolicy {
     fn default() -> Self {
-        PasswordPolicy { length: DEFAULT_LENGTH, alphabet: default_alphabet() }
+        PasswordPolicy {
+            length: DEFAULT_LENGTH,
+            alphabet: default_alphabet(),
+        }
     }
 }
 
@@ -55,7 +58,10 @@ impl PasswordPolicy {
         if let Some(bad) = chars.iter().find(|c| c.is_control()) {
             return Err(ConfigError::new(
                 "password.alphabet",
-                format!("contains the control character U+{:04X}; use printable characters", u32::from(*bad)),
+                format!(
+                    "contains the control character U+{:04X}; use printable characters",
+                    u32::from(*bad)
+                ),
             ));
         }
         let mut sorted = chars.clone();
@@ -68,7 +74,10 @@ impl PasswordPolicy {
             ));
         }
         if chars.len() < 2 {
-            return Err(ConfigError::new("password.alphabet", "needs at least 2 characters"));
+            return Err(ConfigError::new(
+                "password.alphabet",
+                "needs at least 2 characters",
+            ));
         }
         if self.length > MAX_LENGTH {
             return Err(ConfigError::new(
@@ -92,10 +101,11 @@ impl PasswordPolicy {
 
     /// Generates a password, validating the policy first.
     pub fn generate(&self) -> Result<SecretString, ConnectorError> {
-        self.validate().map_err(|err| ConnectorError::InvalidInput {
-            field: "password policy",
-            reason: err.to_string(),
-        })?;
+        self.validate()
+            .map_err(|err| ConnectorError::InvalidInput {
+                field: "password policy",
+                reason: err.to_string(),
+            })?;
         let chars: Vec<char> = self.alphabet.chars().collect();
         let mut password = String::with_capacity(self.length);
         for _ in 0..self.length {
@@ -117,7 +127,9 @@ fn uniform_index(bound: usize) -> Result<usize, ConnectorError> {
     })?;
     let zone = (u32::MAX / bound) * bound;
     loop {
-        let value = OsRng.try_next_u32().map_err(|err| ConnectorError::Random(err.to_string()))?;
+        let value = OsRng
+            .try_next_u32()
+            .map_err(|err| ConnectorError::Random(err.to_string()))?;
         if value < zone {
             return Ok((value % bound) as usize);
         }
@@ -162,7 +174,10 @@ mod tests {
 
     #[test]
     fn custom_alphabet_is_used() {
-        let policy = PasswordPolicy { length: 200, alphabet: "ab".to_string() };
+        let policy = PasswordPolicy {
+            length: 200,
+            alphabet: "ab".to_string(),
+        };
         let password = policy.generate().unwrap();
         let text = password.expose_secret();
         assert_eq!(text.len(), 200);
@@ -176,7 +191,10 @@ mod tests {
         // 64 characters, 4096 draws: a missing character would mean a biased
         // or truncated draw (chance of a false failure is below 1e-20).
         let alphabet: String = DEFAULT_ALPHABET.chars().chain("-_".chars()).collect();
-        let policy = PasswordPolicy { length: 1024, alphabet: alphabet.clone() };
+        let policy = PasswordPolicy {
+            length: 1024,
+            alphabet: alphabet.clone(),
+        };
         let mut seen = std::collections::HashSet::new();
         for _ in 0..4 {
             seen.extend(policy.generate().unwrap().expose_secret().chars());
@@ -186,18 +204,27 @@ mod tests {
 
     #[test]
     fn weak_policy_is_rejected() {
-        let err = PasswordPolicy { length: 8, alphabet: DEFAULT_ALPHABET.to_string() }
-            .validate()
-            .unwrap_err();
+        let err = PasswordPolicy {
+            length: 8,
+            alphabet: DEFAULT_ALPHABET.to_string(),
+        }
+        .validate()
+        .unwrap_err();
         assert_eq!(err.field, "password.length");
         assert!(err.to_string().contains("128"), "{err}");
     }
 
     #[test]
     fn duplicate_or_control_alphabet_rejected() {
-        let duplicate = PasswordPolicy { length: 64, alphabet: "abcabc".to_string() };
+        let duplicate = PasswordPolicy {
+            length: 64,
+            alphabet: "abcabc".to_string(),
+        };
         assert_eq!(duplicate.validate().unwrap_err().field, "password.alphabet");
-        let control = PasswordPolicy { length: 64, alphabet: "ab\0c".to_string() };
+        let control = PasswordPolicy {
+            length: 64,
+            alphabet: "ab\0c".to_string(),
+        };
         assert_eq!(control.validate().unwrap_err().field, "password.alphabet");
     }
 
@@ -212,6 +239,9 @@ mod tests {
     fn base32_suffix_has_expected_shape() {
         let text = random_base32(12).unwrap();
         assert_eq!(text.len(), 12);
-        assert!(text.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b)));
+        assert!(
+            text.bytes()
+                .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
+        );
     }
 }

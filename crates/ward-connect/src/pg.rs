@@ -63,19 +63,35 @@ impl PgAdmin {
         if parsed.scheme() != "postgres" && parsed.scheme() != "postgresql" {
             return Err(ConfigError::new(
                 field,
-                format!("has the scheme `{}`; expected postgres:// or postgresql://", parsed.scheme()),
+                format!(
+                    "has the scheme `{}`; expected postgres:// or postgresql://",
+                    parsed.scheme()
+                ),
             ));
         }
         let options = PgConnectOptions::from_str(text).map_err(|err| {
-            ConfigError::new(field, scrub(format!("is not a usable PostgreSQL URL: {err}"), &[url]))
+            ConfigError::new(
+                field,
+                scrub(format!("is not a usable PostgreSQL URL: {err}"), &[url]),
+            )
         })?;
         if options.get_database().is_none_or(str::is_empty) {
-            return Err(ConfigError::new(field, "names no database; add /DATABASE to the URL"));
+            return Err(ConfigError::new(
+                field,
+                "names no database; add /DATABASE to the URL",
+            ));
         }
-        let url_password = parsed.password().map(|password| SecretString::from(password.to_string()));
+        let url_password = parsed
+            .password()
+            .map(|password| SecretString::from(password.to_string()));
         let redacted = redact_url(&parsed);
         let options = options.application_name("ward").disable_statement_logging();
-        Ok(PgAdmin { options, url_password, redacted, connect_timeout })
+        Ok(PgAdmin {
+            options,
+            url_password,
+            redacted,
+            connect_timeout,
+        })
     }
 
     /// The URL without its password.
@@ -107,7 +123,8 @@ impl PgAdmin {
         options: &PgConnectOptions,
         secrets: &[&SecretString],
     ) -> Result<PgConnection, ConnectorError> {
-        let attempt = tokio::time::timeout(self.connect_timeout, PgConnection::connect_with(options));
+        let attempt =
+            tokio::time::timeout(self.connect_timeout, PgConnection::connect_with(options));
         match attempt.await {
             Ok(Ok(connection)) => Ok(connection),
             Ok(Err(err)) => Err(ConnectorError::Connect {
@@ -151,11 +168,13 @@ impl PgAdmin {
         connection: &mut PgConnection,
         role: &str,
     ) -> Result<Option<bool>, ConnectorError> {
-        sqlx::query_scalar::<_, bool>("SELECT rolcanlogin FROM pg_catalog.pg_roles WHERE rolname = $1")
-            .bind(role)
-            .fetch_optional(&mut *connection)
-            .await
-            .map_err(|err| self.database_error("look up role", &err, &[]))
+        sqlx::query_scalar::<_, bool>(
+            "SELECT rolcanlogin FROM pg_catalog.pg_roles WHERE rolname = $1",
+        )
+        .bind(role)
+        .fetch_optional(&mut *connection)
+        .await
+        .map_err(|err| self.database_error("look up role", &err, &[]))
     }
 
     /// Checks that `password` works for `role`: logs in as the role, then,
@@ -186,7 +205,10 @@ impl PgAdmin {
         let _ = session.close().await;
 
         let stored = self.stored_verifier(role).await?;
-        let stored_verifier_checked = match stored.as_deref().map(|stored| scram::matches(stored, password)) {
+        let stored_verifier_checked = match stored
+            .as_deref()
+            .map(|stored| scram::matches(stored, password))
+        {
             Some(Some(true)) => true,
             Some(Some(false)) => {
                 return Err(verify_failed(
@@ -197,7 +219,9 @@ impl PgAdmin {
             // only check available.
             Some(None) | None => false,
         };
-        Ok(Verification::Login { stored_verifier_checked })
+        Ok(Verification::Login {
+            stored_verifier_checked,
+        })
     }
 
     /// Reads the role's stored password verifier, or `None` when the admin
@@ -250,13 +274,19 @@ pub(crate) fn validate_role_name(role: &str) -> Result<(), ConnectorError> {
     let reason = if role.is_empty() {
         "is empty".to_string()
     } else if role.len() > MAX_ROLE_NAME_BYTES {
-        format!("`{role}` is {} bytes long; PostgreSQL keeps at most {MAX_ROLE_NAME_BYTES}", role.len())
+        format!(
+            "`{role}` is {} bytes long; PostgreSQL keeps at most {MAX_ROLE_NAME_BYTES}",
+            role.len()
+        )
     } else if role.contains('\0') {
         "contains a NUL byte".to_string()
     } else {
         return Ok(());
     };
-    Err(ConnectorError::InvalidInput { field: "role name", reason })
+    Err(ConnectorError::InvalidInput {
+        field: "role name",
+        reason,
+    })
 }
 
 /// Checks a password before it goes to PostgreSQL, which cannot store NUL.
@@ -269,7 +299,10 @@ pub(crate) fn validate_password(password: &SecretString) -> Result<(), Connector
     } else {
         return Ok(());
     };
-    Err(ConnectorError::InvalidInput { field: "new secret", reason: reason.to_string() })
+    Err(ConnectorError::InvalidInput {
+        field: "new secret",
+        reason: reason.to_string(),
+    })
 }
 
 /// Reports whether a driver error carries the given SQLSTATE.
@@ -283,8 +316,15 @@ pub(crate) fn has_sqlstate(err: &sqlx::Error, code: &str) -> bool {
 fn redact_url(url: &url::Url) -> String {
     let user = url.username();
     let host = url.host_str().unwrap_or("localhost");
-    let port = url.port().map(|port| format!(":{port}")).unwrap_or_default();
-    let at = if user.is_empty() { String::new() } else { format!("{user}@") };
+    let port = url
+        .port()
+        .map(|port| format!(":{port}"))
+        .unwrap_or_default();
+    let at = if user.is_empty() {
+        String::new()
+    } else {
+        format!("{user}@")
+    };
     format!("{}://{at}{host}{port}{}", url.scheme(), url.path())
 }
 
@@ -293,13 +333,21 @@ mod tests {
     use super::*;
 
     fn admin(url: &str) -> Result<PgAdmin, ConfigError> {
-        PgAdmin::from_url("admin_url", &SecretString::from(url.to_string()), Duration::from_secs(5))
+        PgAdmin::from_url(
+            "admin_url",
+            &SecretString::from(url.to_string()),
+            Duration::from_secs(5),
+        )
     }
 
     #[test]
     fn display_and_debug_hide_url_password() {
-        let admin = admin("postgres://ward_admin:Sup3rS3cret@db.internal:5433/erp?sslmode=disable").unwrap();
-        assert_eq!(admin.to_string(), "postgres://ward_admin@db.internal:5433/erp");
+        let admin = admin("postgres://ward_admin:Sup3rS3cret@db.internal:5433/erp?sslmode=disable")
+            .unwrap();
+        assert_eq!(
+            admin.to_string(),
+            "postgres://ward_admin@db.internal:5433/erp"
+        );
         assert!(!format!("{admin:?}").contains("Sup3rS3cret"));
     }
 

@@ -84,14 +84,20 @@ impl PostgresConnector {
         verifier: &str,
         new_secret: &SecretString,
     ) -> Result<(), ConnectorError> {
-        let result =
-            pg::execute_format(connection, "ALTER ROLE %I WITH PASSWORD %L", &[role, verifier]).await;
+        let result = pg::execute_format(
+            connection,
+            "ALTER ROLE %I WITH PASSWORD %L",
+            &[role, verifier],
+        )
+        .await;
         match result {
             Ok(()) => Ok(()),
-            Err(err) if pg::has_sqlstate(&err, pg::UNDEFINED_OBJECT) => Err(ConnectorError::RoleNotFound {
-                role: role.to_string(),
-                target: self.admin.redacted().to_string(),
-            }),
+            Err(err) if pg::has_sqlstate(&err, pg::UNDEFINED_OBJECT) => {
+                Err(ConnectorError::RoleNotFound {
+                    role: role.to_string(),
+                    target: self.admin.redacted().to_string(),
+                })
+            }
             Err(err) => Err(self.admin.database_error("alter role", &err, &[new_secret])),
         }
     }
@@ -124,7 +130,10 @@ impl Connector for PostgresConnector {
                     role: role.to_string(),
                     target: self.admin.redacted().to_string(),
                 }),
-                Some(true) => self.set_password(&mut connection, role, &verifier, new_secret).await,
+                Some(true) => {
+                    self.set_password(&mut connection, role, &verifier, new_secret)
+                        .await
+                }
             }
         }
         .await;

@@ -70,7 +70,10 @@ fn normalize(password: &str) -> std::borrow::Cow<'_, str> {
     stringprep::saslprep(password).unwrap_or(std::borrow::Cow::Borrowed(password))
 }
 
-#[expect(clippy::expect_used, reason = "HMAC accepts keys of any length, so new_from_slice cannot fail")]
+#[expect(
+    clippy::expect_used,
+    reason = "HMAC accepts keys of any length, so new_from_slice cannot fail"
+)]
 fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("hmac takes any key length");
     mac.update(message);
@@ -87,7 +90,10 @@ mod tests {
         let stored = verifier(&password).unwrap();
         assert!(stored.starts_with("SCRAM-SHA-256$4096:"));
         assert_eq!(matches(&stored, &password), Some(true));
-        assert_eq!(matches(&stored, &SecretString::from("correct horsf")), Some(false));
+        assert_eq!(
+            matches(&stored, &SecretString::from("correct horsf")),
+            Some(false)
+        );
     }
 
     #[test]
@@ -114,7 +120,13 @@ mod tests {
         // Produced by PostgreSQL 15 for the password `ward-test` with
         // `SET password_encryption = 'scram-sha-256'; CREATE ROLE ... PASSWORD 'ward-test'`.
         let stored = include_str!("../tests/fixtures/postgres-scram-verifier.txt").trim();
-        assert_eq!(matches(stored, &SecretString::from("ward-test")), Some(true));
-        assert_eq!(matches(stored, &SecretString::from("ward-tesT")), Some(false));
+        assert_eq!(
+            matches(stored, &SecretString::from("ward-test")),
+            Some(true)
+        );
+        assert_eq!(
+            matches(stored, &SecretString::from("ward-tesT")),
+            Some(false)
+        );
     }
 }

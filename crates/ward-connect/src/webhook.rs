@@ -60,7 +60,8 @@ pub struct WebhookConfig {
 
 impl std::fmt::Debug for WebhookConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let url = url::Url::parse(&self.url).map_or_else(|_| "[unparsed]".to_string(), |url| redact_url(&url));
+        let url = url::Url::parse(&self.url)
+            .map_or_else(|_| "[unparsed]".to_string(), |url| redact_url(&url));
         f.debug_struct("WebhookConfig")
             .field("url", &url)
             .field("signing_key", &self.signing_key)
@@ -92,25 +93,36 @@ impl WebhookConfig {
         if self.signing_key.expose_secret().len() < MIN_SIGNING_KEY_BYTES {
             return Err(ConfigError::new(
                 "signing_key",
-                format!("is shorter than {MIN_SIGNING_KEY_BYTES} bytes; generate one with `openssl rand -hex 32`"),
+                format!(
+                    "is shorter than {MIN_SIGNING_KEY_BYTES} bytes; generate one with `openssl rand -hex 32`"
+                ),
             ));
         }
         if !(100..=300_000).contains(&self.timeout_ms) {
             return Err(ConfigError::new(
                 "timeout_ms",
-                format!("{} ms is outside the allowed range of 100 to 300000 ms", self.timeout_ms),
+                format!(
+                    "{} ms is outside the allowed range of 100 to 300000 ms",
+                    self.timeout_ms
+                ),
             ));
         }
         if !(1..=10).contains(&self.max_attempts) {
             return Err(ConfigError::new(
                 "max_attempts",
-                format!("{} is outside the allowed range of 1 to 10", self.max_attempts),
+                format!(
+                    "{} is outside the allowed range of 1 to 10",
+                    self.max_attempts
+                ),
             ));
         }
         if self.backoff_ms > self.max_backoff_ms {
             return Err(ConfigError::new(
                 "backoff_ms",
-                format!("{} ms is larger than max_backoff_ms ({} ms)", self.backoff_ms, self.max_backoff_ms),
+                format!(
+                    "{} ms is larger than max_backoff_ms ({} ms)",
+                    self.backoff_ms, self.max_backoff_ms
+                ),
             ));
         }
         let timeout = Duration::from_millis(self.timeout_ms);
@@ -121,7 +133,12 @@ impl WebhookConfig {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("ward/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|err| ConfigError::new("url", format!("HTTP client could not be built: {}", err.without_url())))?;
+            .map_err(|err| {
+                ConfigError::new(
+                    "url",
+                    format!("HTTP client could not be built: {}", err.without_url()),
+                )
+            })?;
         Ok(WebhookConnector {
             redacted_url: redact_url(&url),
             url,
@@ -157,7 +174,10 @@ fn validate_url(text: &str) -> Result<url::Url, ConfigError> {
             "url",
             "uses http to a non-loopback host, which would send the secret in clear text; use https",
         )),
-        other => Err(ConfigError::new("url", format!("has the scheme `{other}`; expected https"))),
+        other => Err(ConfigError::new(
+            "url",
+            format!("has the scheme `{other}`; expected https"),
+        )),
     }
 }
 
@@ -227,10 +247,14 @@ impl WebhookConnector {
         target: &TargetSpec,
         secret: &SecretString,
     ) -> Result<(u16, u32), ConnectorError> {
-        let requested_at = target.requested_at.format(&Rfc3339).map_err(|err| ConnectorError::InvalidInput {
-            field: "requested_at",
-            reason: format!("cannot be written as RFC 3339: {err}"),
-        })?;
+        let requested_at =
+            target
+                .requested_at
+                .format(&Rfc3339)
+                .map_err(|err| ConnectorError::InvalidInput {
+                    field: "requested_at",
+                    reason: format!("cannot be written as RFC 3339: {err}"),
+                })?;
         let payload = Payload {
             event,
             rotation_id: target.rotation_id.as_str(),
@@ -261,7 +285,10 @@ impl WebhookConnector {
                         status,
                     });
                 }
-                Attempt::Retry { reason, maybe_applied: applied } => {
+                Attempt::Retry {
+                    reason,
+                    maybe_applied: applied,
+                } => {
                     maybe_applied |= applied;
                     tracing::warn!(rotation_id = %target.rotation_id, url = %self.redacted_url, attempt, max_attempts = self.max_attempts, reason = %reason, event, "webhook attempt failed");
                     last = reason;
@@ -303,7 +330,10 @@ impl WebhookConnector {
                 if status.is_success() {
                     Attempt::Accepted(code)
                 } else if status.is_server_error() || code == 408 || code == 429 {
-                    Attempt::Retry { reason: format!("HTTP {code}"), maybe_applied: status.is_server_error() }
+                    Attempt::Retry {
+                        reason: format!("HTTP {code}"),
+                        maybe_applied: status.is_server_error(),
+                    }
                 } else {
                     Attempt::Permanent(code)
                 }
@@ -315,7 +345,10 @@ impl WebhookConnector {
                 } else {
                     scrub(err.without_url().to_string(), &[secret, &self.signing_key])
                 };
-                Attempt::Retry { reason, maybe_applied: sent }
+                Attempt::Retry {
+                    reason,
+                    maybe_applied: sent,
+                }
             }
         }
     }
@@ -324,14 +357,20 @@ impl WebhookConnector {
     /// for each earlier retry, capped at `max_backoff`.
     fn backoff_before(&self, attempt: u32) -> Duration {
         let doublings = attempt.saturating_sub(2).min(20);
-        self.backoff.saturating_mul(1 << doublings).min(self.max_backoff)
+        self.backoff
+            .saturating_mul(1 << doublings)
+            .min(self.max_backoff)
     }
 }
 
 /// Computes `sha256=<hex>` of HMAC-SHA-256 over `body` with `key`.
-#[expect(clippy::expect_used, reason = "HMAC accepts keys of any length, so new_from_slice cannot fail")]
+#[expect(
+    clippy::expect_used,
+    reason = "HMAC accepts keys of any length, so new_from_slice cannot fail"
+)]
 pub fn sign(key: &SecretString, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.expose_secret().as_bytes()).expect("hmac takes any key length");
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.expose_secret().as_bytes())
+        .expect("hmac takes any key length");
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
@@ -401,7 +440,9 @@ mod tests {
 
     #[test]
     fn credentials_in_url_rejected_without_echo() {
-        let err = config("https://user:Pa55word@hooks.example/").build().unwrap_err();
+        let err = config("https://user:Pa55word@hooks.example/")
+            .build()
+            .unwrap_err();
         assert_eq!(err.field, "url");
         assert!(!err.to_string().contains("Pa55word"));
     }

@@ -1,0 +1,246 @@
+//! A bot keeps working while its PostgreSQL password is rotated.
+//!
+//! PostgreSQL checks a password only when a session starts, so a rotation
+//! must not break a session that is already open, and every run that starts
+//! with the credential the vault currently serves must succeed. The only runs
+//! allowed to fail are those that present the old password after the
+//! rotation changed it.
+//!
+//! The test server may trust loopback logins, so a run authenticates through
+//! `PgAdmin::check_password`, which also compares the stored SCRAM verifier.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code"
+)]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use secrecy::SecretString;
+use sqlx::postgres::PgConnection;
+use tokio::sync::{Notify, RwLock};
+use ward_connect::{Connector, PasswordPolicy, PgAdmin, PostgresConfig};
+
+use common::*;
+
+/// The value the vault serves for the bot's secret, with its version.
+#[derive(Clone)]
+struct Served {
+    version: u64,
+    password: SecretString,
+}
+
+/// Where a run stood relative to the rotation when it authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RotationPhase {
+    Before,
+    During,
+    After,
+}
+
+#[derive(Debug)]
+struct Run {
+    bot: &'static str,
+    version: u64,
+    phase: RotationPhase,
+    outcome: Result<(), String>,
+}
+
+struct Shared {
+    url: String,
+    role: String,
+    admin: PgAdmin,
+    served: RwLock<Served>,
+    rotation_started: AtomicBool,
+    rotation_done: AtomicBool,
+}
+
+impl Shared {
+    fn phase(&self) -> RotationPhase {
+        if self.rotation_done.load(Ordering::SeqCst) {
+            RotationPhase::After
+        } else if self.rotation_started.load(Ordering::SeqCst) {
+            RotationPhase::During
+        } else {
+            RotationPhase::Before
+        }
+    }
+
+    /// Authenticates and opens the bot's session.
+    async fn start_session(&self, password: &SecretString) -> Result<PgConnection, String> {
+        self.admin
+            .check_password(&self.role, password)
+            .await
+            .map_err(|err| err.to_string())?;
+        login(&self.url, &self.role, password)
+            .await
+            .map_err(|err| err.to_string())
+    }
+}
+
+/// One unit of bot work in an open session.
+async fn work(session: &mut PgConnection, role: &str) -> Result<(), String> {
+    let user: String = sqlx::query_scalar("SELECT current_user::text")
+        .fetch_one(&mut *session)
+        .await
+        .map_err(|err| err.to_string())?;
+    if user != role {
+        return Err(format!("session runs as {user}, expected {role}"));
+    }
+    Ok(())
+}
+
+/// A run: fetch the served credential, authenticate, work twice.
+async fn run_once(shared: &Shared, bot: &'static str, pause: Option<(&Notify, &Notify)>) -> Run {
+    let served = shared.served.read().await.clone();
+    let phase = shared.phase();
+    let outcome = async {
+        let mut session = shared.start_session(&served.password).await?;
+        work(&mut session, &shared.role).await?;
+        if let Some((paused, resume)) = pause {
+            paused.notify_one();
+            resume.notified().await;
+        }
+        work(&mut session, &shared.role).await
+    }
+    .await;
+    Run {
+        bot,
+        version: served.version,
+        phase,
+        outcome,
+    }
+}
+
+#[tokio::test]
+async fn bot_keeps_working_across_rotation() {
+    let Some(url) = postgres_url() else { return };
+    const STEADY_RUNS: usize = 8;
+    const MAX_BACKGROUND_RUNS: usize = 400;
+
+    let role = unique("wt_bot");
+    let first = PasswordPolicy::default().generate().unwrap();
+    create_login_role(&url, &role, &first).await;
+    let connector = PostgresConfig {
+        admin_url: SecretString::from(url.clone()),
+        connect_timeout_ms: 5_000,
+    }
+    .build()
+    .unwrap();
+    let shared = Arc::new(Shared {
+        url: url.clone(),
+        role: role.clone(),
+        admin: connector.admin().clone(),
+        served: RwLock::new(Served {
+            version: 1,
+            password: first.clone(),
+        }),
+        rotation_started: AtomicBool::new(false),
+        rotation_done: AtomicBool::new(false),
+    });
+    let paused = Arc::new(Notify::new());
+    let resume = Arc::new(Notify::new());
+
+    // Bot A runs in sequence and holds one run open across the rotation.
+    let bot_a = {
+        let (shared, paused, resume) = (shared.clone(), paused.clone(), resume.clone());
+        tokio::spawn(async move {
+            let mut runs = Vec::new();
+            for _ in 0..STEADY_RUNS {
+                runs.push(run_once(&shared, "a", None).await);
+            }
+            runs.push(run_once(&shared, "a", Some((&paused, &resume))).await);
+            for _ in 0..STEADY_RUNS {
+                runs.push(run_once(&shared, "a", None).await);
+            }
+            runs
+        })
+    };
+
+    // Bot B loops without pausing, so its runs fall at any point of the
+    // rotation; it stops a few runs after the rotation, or at the bound.
+    let bot_b = {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let mut runs: Vec<Run> = Vec::new();
+            while runs.len() < MAX_BACKGROUND_RUNS {
+                let run = run_once(&shared, "b", None).await;
+                let settled = run.version == 2;
+                runs.push(run);
+                if settled && runs.iter().filter(|run| run.version == 2).count() >= 3 {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+            runs
+        })
+    };
+
+    // The rotation, as the vault runs it: change the target, then serve the
+    // new version.
+    paused.notified().await;
+    let second = PasswordPolicy::default().generate().unwrap();
+    shared.rotation_started.store(true, Ordering::SeqCst);
+    connector.rotate(&target(&role, 2), &second).await.unwrap();
+    shared.rotation_done.store(true, Ordering::SeqCst);
+    *shared.served.write().await = Served {
+        version: 2,
+        password: second.clone(),
+    };
+    resume.notify_one();
+
+    let mut runs = bot_a.await.unwrap();
+    runs.extend(bot_b.await.unwrap());
+
+    // A client that cached the old value and connects now must be refused,
+    // which shows the check can fail at all.
+    let stale = shared.start_session(&first).await;
+    assert!(
+        stale.is_err(),
+        "the old password still authenticates after the rotation"
+    );
+
+    for run in &runs {
+        let allowed_to_fail = run.version == 1 && run.phase != RotationPhase::Before;
+        if !allowed_to_fail {
+            assert!(run.outcome.is_ok(), "run failed: {run:?}");
+        }
+        if run.version == 1 && run.phase == RotationPhase::After {
+            assert!(
+                run.outcome.is_err(),
+                "old password worked after the rotation: {run:?}"
+            );
+        }
+    }
+    let held_open = runs
+        .iter()
+        .find(|run| run.bot == "a" && run.version == 1 && run.outcome.is_ok());
+    assert!(held_open.is_some());
+    let count = |bot: &str, version: u64| {
+        runs.iter()
+            .filter(|run| run.bot == bot && run.version == version && run.outcome.is_ok())
+            .count()
+    };
+    assert_eq!(
+        count("a", 1),
+        STEADY_RUNS + 1,
+        "bot a, runs with the first password"
+    );
+    assert_eq!(
+        count("a", 2),
+        STEADY_RUNS,
+        "bot a, runs with the second password"
+    );
+    assert!(count("b", 1) >= 1, "bot b never ran before the rotation");
+    assert!(
+        count("b", 2) >= 3,
+        "bot b did not finish three runs after the rotation"
+    );
+
+    drop_role(&url, &role).await;
+}
