@@ -1,0 +1,267 @@
+//! Detectors for secrets that have no fixed format: values assigned to credential
+//! names, connection-string passwords, URL user information and literal passwords
+//! handed to .NET or PowerShell credential constructors.
+
+use regex::Regex;
+use ward_core::finding::{Confidence, RpaContext};
+
+use super::names::is_secret_name;
+use super::value::{generic_confidence, is_code_reference, is_plausible_secret};
+use super::{Candidate, Priority};
+
+/// Rule ids of the generic detectors.
+pub const GENERIC_PASSWORD: &str = "generic-password";
+/// See [`GENERIC_PASSWORD`].
+pub const CONNECTION_STRING_PASSWORD: &str = "connection-string-password";
+/// See [`GENERIC_PASSWORD`].
+pub const URL_CREDENTIALS: &str = "url-credentials";
+/// See [`GENERIC_PASSWORD`].
+pub const CREDENTIAL_CONSTRUCTOR: &str = "credential-constructor-literal";
+
+/// Lower-case words of which one must occur in the text for the assignment detector to run.
+pub const ASSIGNMENT_KEYWORDS: &[&str] = &[
+    "pass", "pwd", "pw", "secret", "token", "key", "auth", "cred", "api", "pat",
+];
+
+/// Minimum length of a generic value; `demo`, a real lab password, has 4 characters.
+const MIN_GENERIC_LEN: usize = 4;
+
+/// Key markers that precede a connection-string or JDBC password in the same line.
+const CONNECTION_MARKERS: &[&str] = &[
+    "server=",
+    "data source=",
+    "jdbc:",
+    "driver=",
+    "host=",
+    "initial catalog=",
+    "database=",
+    "dsn=",
+    "uid=",
+    "user id=",
+];
+
+/// The compiled generic detectors.
+#[derive(Debug)]
+pub struct GenericDetector {
+    assignment: Regex,
+    url: Regex,
+    constructor: Regex,
+}
+
+impl GenericDetector {
+    /// Compiles the detectors.
+    #[expect(
+        clippy::expect_used,
+        reason = "the patterns are constants covered by unit tests"
+    )]
+    pub fn new() -> GenericDetector {
+        // key, optional closing quote, operator, then a quoted or bare value.
+        let assignment = Regex::new(
+            r#"(?P<key>[A-Za-z_$@][A-Za-z0-9_.\-:]{0,80})["']?[ \t]*(?:=|:=|:|=>|<-)[ \t]*(?:"(?P<dq>(?:[^"\\\r\n]|\\.){1,400})"|'(?P<sq>[^'\r\n]{1,400})'|(?P<bare>[^\s"'<>;,\)\]\}]{1,400}))"#,
+        )
+        .expect("assignment regex compiles");
+        let url = Regex::new(
+            r#"(?i)\b[a-z][a-z0-9+.\-]{1,20}://(?P<user>[^:/?#\s"'<>@]{1,64}):(?P<pass>[^@/?#\s"'<>]{1,128})@[A-Za-z0-9.\-_\[\]]+"#,
+        )
+        .expect("url regex compiles");
+        let constructor = Regex::new(
+            r#"(?i)(?:NetworkCredential\(\s*(?:(?:"|&quot;)[^"&\r\n]*(?:"|&quot;)|[A-Za-z_][\w.]*)\s*,\s*(?:"|&quot;)(?P<nc>[^"&\r\n]+)(?:"|&quot;)|ConvertTo-SecureString\s+(?:-String\s+)?["'](?P<ps>[^"'\r\n]+)["']\s+-AsPlainText)"#,
+        )
+        .expect("constructor regex compiles");
+        GenericDetector {
+            assignment,
+            url,
+            constructor,
+        }
+    }
+
+    /// Appends candidates found in `text`; `run_assignments` is false when no keyword occurs.
+    pub fn scan(&self, text: &str, run_assignments: bool, out: &mut Vec<Candidate>) {
+        if run_assignments {
+            self.scan_assignments(text, out);
+            self.scan_constructors(text, out);
+        }
+        if text.contains("://") {
+            self.scan_urls(text, out);
+        }
+    }
+
+    fn scan_assignments(&self, text: &str, out: &mut Vec<Candidate>) {
+        let mut pos = 0;
+        while let Some(caps) = self.assignment.captures_at(text, pos) {
+            let (Some(whole), Some(key)) = (caps.get(0), caps.name("key")) else {
+                break;
+            };
+            // Restart just after the key so that a value holding its own `k=v` pairs
+            // (a connection string) is searched again.
+            pos = key.end().max(whole.start() + 1);
+            if !is_secret_name(key.as_str()) {
+                continue;
+            }
+            let (value, quoted) = match (caps.name("dq"), caps.name("sq"), caps.name("bare")) {
+                (Some(v), _, _) | (_, Some(v), _) => (v, true),
+                (_, _, Some(v)) => (v, false),
+                _ => continue,
+            };
+            let mut secret = value.as_str();
+            if !quoted {
+                secret = secret.trim_end_matches(['.', ',']);
+                if is_code_reference(secret) {
+                    continue;
+                }
+            }
+            if !is_plausible_secret(secret, MIN_GENERIC_LEN) || secret.starts_with("-----BEGIN") {
+                continue;
+            }
+            let line = line_around(text, whole.start());
+            let rule = if is_connection_line(line) {
+                CONNECTION_STRING_PASSWORD
+            } else {
+                GENERIC_PASSWORD
+            };
+            out.push(Candidate::span(
+                rule,
+                value.start(),
+                value.start() + secret.len(),
+                secret,
+                generic_confidence(secret),
+                Priority::Generic,
+                RpaContext {
+                    argument: Some(clean_key(key.as_str())),
+                    ..RpaContext::default()
+                },
+            ));
+        }
+    }
+
+    fn scan_urls(&self, text: &str, out: &mut Vec<Candidate>) {
+        for caps in self.url.captures_iter(text) {
+            let Some(pass) = caps.name("pass") else {
+                continue;
+            };
+            if !is_plausible_secret(pass.as_str(), 3) || pass.as_str().starts_with('$') {
+                continue;
+            }
+            out.push(Candidate::span(
+                URL_CREDENTIALS,
+                pass.start(),
+                pass.end(),
+                pass.as_str(),
+                generic_confidence(pass.as_str()).max(Confidence::Medium),
+                Priority::Structured,
+                RpaContext {
+                    argument: caps.name("user").map(|u| u.as_str().to_string()),
+                    ..RpaContext::default()
+                },
+            ));
+        }
+    }
+
+    fn scan_constructors(&self, text: &str, out: &mut Vec<Candidate>) {
+        for caps in self.constructor.captures_iter(text) {
+            let Some(value) = caps.name("nc").or_else(|| caps.name("ps")) else {
+                continue;
+            };
+            if !is_plausible_secret(value.as_str(), MIN_GENERIC_LEN) {
+                continue;
+            }
+            out.push(Candidate::span(
+                CREDENTIAL_CONSTRUCTOR,
+                value.start(),
+                value.end(),
+                value.as_str(),
+                generic_confidence(value.as_str()).raised(),
+                Priority::Structured,
+                RpaContext::default(),
+            ));
+        }
+    }
+}
+
+/// Strips sigils and quotes from a key: `$password` -> `password`.
+fn clean_key(key: &str) -> String {
+    key.trim_start_matches(['$', '@'])
+        .trim_matches(['"', '\''])
+        .to_string()
+}
+
+/// Returns the line of `text` that holds byte `offset`.
+pub fn line_around(text: &str, offset: usize) -> &str {
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    &text[start..end]
+}
+
+fn is_connection_line(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    CONNECTION_MARKERS.iter().any(|m| lower.contains(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secrets(text: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        GenericDetector::new().scan(text, true, &mut out);
+        out.into_iter()
+            .map(|c| (c.rule_id.to_string(), c.secret))
+            .collect()
+    }
+
+    #[test]
+    fn connection_string_passwords() {
+        let found = secrets(
+            r#"var a = "Server=tcp:db01,1433;Database=P;User ID=svc;Password=Fake!Passw0rd-2024;Encrypt=True;";"#,
+        );
+        assert_eq!(
+            found,
+            vec![(
+                CONNECTION_STRING_PASSWORD.to_string(),
+                "Fake!Passw0rd-2024".to_string()
+            )]
+        );
+        assert_eq!(
+            secrets("Driver={ODBC};Server=db;Uid=svc;Pwd=Fake#Pwd-7731;")[0].1,
+            "Fake#Pwd-7731"
+        );
+        assert!(secrets("Server=db;User ID=svc;Password=;").is_empty());
+        assert!(secrets("Server=db;Integrated Security=SSPI;").is_empty());
+    }
+
+    #[test]
+    fn assignments_in_scripts() {
+        assert_eq!(
+            secrets(r#"$password = "Fake-Utf16-Pa55!""#)[0].1,
+            "Fake-Utf16-Pa55!"
+        );
+        assert_eq!(
+            secrets(r#""ServicePassword"="Fake-Reg-Pw-42""#)[0].1,
+            "Fake-Reg-Pw-42"
+        );
+        assert!(secrets("password = config.password").is_empty());
+        assert!(secrets("password: ${DB_PASSWORD}").is_empty());
+        assert!(secrets(r#"PublicKeyToken=b77a5c561934e089"#).is_empty());
+    }
+
+    #[test]
+    fn url_user_info() {
+        let found = secrets("DATABASE_URL=postgres://svc:S3cretPw9@db.example.invalid/app");
+        assert!(found.contains(&(URL_CREDENTIALS.to_string(), "S3cretPw9".to_string())));
+        assert!(
+            secrets("https://user:${PW}@host")
+                .iter()
+                .all(|(r, _)| r != URL_CREDENTIALS)
+        );
+    }
+
+    #[test]
+    fn credential_constructors() {
+        let found = secrets(
+            r#"[New System.Net.NetworkCredential(&quot;&quot;, &quot;Xaml-Pw-99&quot;).SecurePassword]"#,
+        );
+        assert_eq!(found[0].1, "Xaml-Pw-99");
+        let found = secrets(r#"$pw = ConvertTo-SecureString "Ps-Plain-77" -AsPlainText -Force"#);
+        assert!(found.iter().any(|(_, s)| s == "Ps-Plain-77"));
+    }
+}
