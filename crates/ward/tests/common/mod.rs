@@ -1,0 +1,194 @@
+//! A real `ward serve --dev` process on a temporary data folder, for
+//! integration tests that talk to it over HTTP and through the CLI.
+#![allow(dead_code, reason = "each test binary uses a different part of the harness")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test harness")]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Path of the `ward` binary under test.
+pub fn ward_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ward")
+}
+
+/// A running server and the folder it keeps its data in.
+pub struct TestServer {
+    pub addr: String,
+    pub root_token: String,
+    pub data_dir: PathBuf,
+    port: u16,
+    child: Option<Child>,
+    extra_args: Vec<String>,
+    _temp: Option<tempfile::TempDir>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl TestServer {
+    /// Starts a development server with the test clock on a fresh data folder.
+    pub fn start() -> TestServer {
+        Self::start_with(&[])
+    }
+
+    /// Like [`TestServer::start`], with extra `ward serve` arguments.
+    pub fn start_with(extra: &[&str]) -> TestServer {
+        let temp = tempfile::tempdir().unwrap();
+        let data_dir = temp.path().join("data");
+        let port = free_port();
+        let mut server = TestServer {
+            addr: format!("http://127.0.0.1:{port}"),
+            root_token: format!("wrd_test_root_{port}"),
+            data_dir,
+            port,
+            child: None,
+            extra_args: extra.iter().map(|s| s.to_string()).collect(),
+            _temp: Some(temp),
+        };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).unwrap();
+        let child = Command::new(ward_bin())
+            .args(["serve", "--dev", "--test-clock", "--data-dir"])
+            .arg(&self.data_dir)
+            .args(["--listen", &format!("127.0.0.1:{}", self.port)])
+            .args(&self.extra_args)
+            .env("WARD_DEV_ROOT_TOKEN", &self.root_token)
+            .env_remove("WARD_ADDR")
+            .env_remove("WARD_TOKEN")
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        self.wait_ready();
+    }
+
+    /// File receiving the server's standard output and error.
+    pub fn log_path(&self) -> PathBuf {
+        self.data_dir.parent().unwrap().join("server.log")
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let url = format!("{}/v1/sys/seal-status", self.addr);
+        while Instant::now() < deadline {
+            if let Some(child) = self.child.as_mut() {
+                if let Some(status) = child.try_wait().unwrap() {
+                    panic!("ward serve exited early with {status}:\n{}", self.log());
+                }
+            }
+            if let Ok(response) = reqwest::blocking::get(&url) {
+                if response.status().as_u16() < 500 || response.status().as_u16() == 503 {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("ward serve did not become ready:\n{}", self.log());
+    }
+
+    /// Kills the server with SIGKILL, as a crash would.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    /// Stops the server with SIGTERM and waits for it to exit.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if child.try_wait().unwrap().is_some() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    /// Starts the server again on the same data folder and port.
+    pub fn restart(&mut self) {
+        self.kill9();
+        self.spawn();
+    }
+
+    /// Sends a request with the root token; returns status and JSON body.
+    pub fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.call_as(&self.root_token, method, path, body)
+    }
+
+    /// Sends a request with `token` (empty for none).
+    pub fn call_as(&self, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let client = reqwest::blocking::Client::new();
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = client.request(method, format!("{}{path}", self.addr));
+        if !token.is_empty() {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().unwrap();
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value)
+    }
+
+    /// Runs the `ward` CLI against this server as root.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        self.cli_as(&self.root_token, args)
+    }
+
+    pub fn cli_as(&self, token: &str, args: &[&str]) -> Output {
+        Command::new(ward_bin())
+            .args(args)
+            .env("WARD_ADDR", &self.addr)
+            .env("WARD_TOKEN", token)
+            .output()
+            .unwrap()
+    }
+
+    /// Moves the server's clock forward by a duration such as `91d`.
+    pub fn advance_clock(&self, by: &str) {
+        let (status, body) = self.call("POST", "/v1/sys/clock", Some(serde_json::json!({"advance": by})));
+        assert_eq!(status, 200, "{body}");
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Standard output of a CLI run as text, failing with its error output when
+/// the exit status is not `expected`.
+pub fn expect_exit(output: &Output, expected: i32) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_eq!(output.status.code(), Some(expected), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    stdout
+}
