@@ -72,10 +72,10 @@ pub enum Verification {
         /// Whether the stored verifier was compared as well.
         stored_verifier_checked: bool,
     },
-    /// The receiver answered 2xx, taking responsibility for the change. Ward
+    /// The receiver responded with 2xx, taking responsibility for the change. Ward
     /// cannot check the credential itself.
     Acknowledged {
-        /// HTTP status of the accepting answer.
+        /// HTTP status of the accepting response.
         status: u16,
     },
 }

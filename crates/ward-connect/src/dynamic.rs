@@ -22,11 +22,11 @@ pub type LeaseId = Id<LeaseKind>;
 /// Placeholder in grant templates, replaced by the quoted role name.
 pub const NAME_PLACEHOLDER: &str = "{{name}}";
 
-/// Longest part of the bot name kept in a role name, in characters.
+/// Maximum length of the bot part of a role name, in characters.
 const BOT_PART_MAX: usize = 24;
 /// Random characters at the end of a role name (50 bits).
 const SUFFIX_LEN: usize = 10;
-/// Longest role prefix accepted, in characters.
+/// Maximum length of a role prefix, in characters.
 const PREFIX_MAX: usize = 16;
 /// Time PostgreSQL may take to end one session of a revoked role, in
 /// milliseconds.
@@ -44,7 +44,7 @@ const TERMINATE_WAIT_MS: i64 = 5000;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DynamicPostgresConfig {
-    /// URL of a role with CREATEROLE that also holds the privileges the
+    /// URL of a role with CREATEROLE that also has the privileges the
     /// grants hand out. Terminating sessions on revoke needs superuser or
     /// membership in `pg_signal_backend`.
     pub admin_url: SecretString,
@@ -169,7 +169,7 @@ pub struct LeaseRequest {
     pub ttl: Option<Duration>,
 }
 
-/// The record the server stores for each lease. It holds no secret.
+/// The record the server stores for each lease. It contains no secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lease {
     /// Lease id.
@@ -206,7 +206,7 @@ pub struct DynamicCredential {
     pub password: SecretString,
 }
 
-/// What `revoke` found.
+/// Result of `revoke`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum RevokeOutcome {
@@ -242,7 +242,7 @@ pub struct DynamicPostgres {
 }
 
 impl DynamicPostgres {
-    /// The server roles are created on, without the admin password.
+    /// Returns the server that roles are created on, without the admin password.
     pub fn admin(&self) -> &PgAdmin {
         &self.admin
     }
@@ -376,7 +376,7 @@ impl DynamicPostgres {
     /// Revoking a role that no longer exists succeeds with
     /// [`RevokeOutcome::AlreadyGone`], so a repeated revoke is harmless.
     /// `REASSIGN OWNED` and `DROP OWNED` act on the admin URL's database only;
-    /// privileges the role holds in another database make `DROP ROLE` fail.
+    /// privileges the role has in another database make `DROP ROLE` fail.
     pub async fn revoke(&self, username: &str) -> Result<RevokeOutcome, ConnectorError> {
         self.check_owned_name(username)?;
         let mut connection = self.admin.connect().await?;
@@ -469,8 +469,8 @@ impl DynamicPostgres {
         Ok(())
     }
 
-    /// Refuses names that Ward cannot have created, so a bad lease record
-    /// never drops somebody else's role.
+    /// Rejects names that Ward cannot have created, so a bad lease record
+    /// never drops a role Ward does not manage.
     fn check_owned_name(&self, username: &str) -> Result<(), ConnectorError> {
         let has_prefix = username
             .strip_prefix(&self.role_prefix)
@@ -491,10 +491,11 @@ impl DynamicPostgres {
     }
 }
 
-/// Builds `<prefix>_<bot>_<random>`. The bot part is the bot name
-/// lowercased, with each run of characters outside a-z and 0-9 turned into
-/// one `_`, trimmed of `_` at both ends and cut to [`BOT_PART_MAX`]
-/// characters; `bot` when nothing is left.
+/// Builds `<prefix>_<bot>_<random>`.
+///
+/// The bot part is the lowercased bot name with each run of characters
+/// outside a-z and 0-9 turned into one `_`. It is trimmed of `_` at both ends
+/// and cut to [`BOT_PART_MAX`] characters. When nothing is left, it is `bot`.
 fn role_name(prefix: &str, bot_name: &str) -> Result<String, ConnectorError> {
     let mut bot = String::new();
     for c in bot_name.chars().map(|c| c.to_ascii_lowercase()) {

@@ -95,7 +95,7 @@ pub enum ConnectorError {
         detail: String,
     },
 
-    /// The webhook receiver answered with a status that retrying cannot fix.
+    /// The webhook receiver responded with a status that retrying cannot fix.
     #[error(
         "webhook {url} rejected rotation {rotation_id} with HTTP {status}: fix the receiver or the connector config; Ward does not retry this status"
     )]
@@ -123,7 +123,7 @@ pub enum ConnectorError {
         /// The last failure, such as `HTTP 503` or `timed out after 10000 ms`.
         last: String,
         /// Whether any attempt may have reached the receiver (a timeout after
-        /// sending, or a 5xx answer), so the receiver may have applied it.
+        /// sending, or a 5xx response), so the receiver may have applied it.
         maybe_applied: bool,
     },
 

@@ -13,7 +13,7 @@ use crate::connector::Verification;
 use crate::error::{ConfigError, ConnectorError, scrub};
 use crate::scram;
 
-/// Longest role name PostgreSQL keeps, in bytes (NAMEDATALEN - 1); longer
+/// Maximum role name length PostgreSQL keeps, in bytes (NAMEDATALEN - 1); longer
 /// names are silently truncated by the server, so Ward rejects them.
 pub const MAX_ROLE_NAME_BYTES: usize = 63;
 
@@ -94,7 +94,7 @@ impl PgAdmin {
         })
     }
 
-    /// The URL without its password.
+    /// Returns the URL without its password.
     pub fn redacted(&self) -> &str {
         &self.redacted
     }

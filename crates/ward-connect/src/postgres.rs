@@ -72,7 +72,7 @@ pub struct PostgresConnector {
 }
 
 impl PostgresConnector {
-    /// The server this connector changes, without the admin password.
+    /// Returns the server this connector changes, without the admin password.
     pub fn admin(&self) -> &PgAdmin {
         &self.admin
     }

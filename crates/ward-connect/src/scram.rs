@@ -59,7 +59,7 @@ pub fn matches(stored: &str, password: &SecretString) -> Option<bool> {
     let (iterations, salt) = params.split_once(':')?;
     let iterations: u32 = iterations.parse().ok()?;
     let salt = BASE64.decode(salt).ok()?;
-    // A plain comparison is enough: the caller already holds the admin
+    // A plain comparison is enough: the caller already has the admin
     // credential that read the verifier, so timing reveals nothing new.
     Some(verifier_with(password, &salt, iterations) == stored)
 }

@@ -44,7 +44,8 @@ pub struct WebhookConfig {
     pub url: String,
     /// Key for the HMAC-SHA-256 signature, shared with the receiver.
     pub signing_key: SecretString,
-    /// Time allowed for one request, including the answer, in milliseconds.
+    /// Time allowed for one request, including reading the response, in
+    /// milliseconds.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
     /// Requests sent before giving up, the first included.
@@ -126,8 +127,8 @@ impl WebhookConfig {
             ));
         }
         let timeout = Duration::from_millis(self.timeout_ms);
-        // Redirects stay off: following one would send the secret to a URL
-        // nobody configured.
+        // Redirects stay off, because following one would send the secret to a
+        // URL that is not configured.
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -181,7 +182,7 @@ fn validate_url(text: &str) -> Result<url::Url, ConfigError> {
     }
 }
 
-/// The URL without query string or fragment, which may carry tokens.
+/// Returns the URL without query string or fragment, which may carry tokens.
 fn redact_url(url: &url::Url) -> String {
     let mut shown = url.clone();
     shown.set_query(None);
@@ -204,8 +205,8 @@ struct Payload<'a> {
 
 /// Sends new secrets to an HTTP receiver.
 ///
-/// Retries timeouts, connection failures, 408, 429 and 5xx answers with
-/// exponential backoff; any other non-2xx answer fails at once.
+/// Retries timeouts, connection failures and 408, 429 and 5xx responses with
+/// exponential backoff. Any other non-2xx response fails at once.
 #[derive(Clone)]
 pub struct WebhookConnector {
     url: url::Url,
@@ -264,8 +265,8 @@ impl WebhookConnector {
             secret: secret.expose_secret(),
             requested_at,
         };
-        // NOTE: the body holds the secret in plain bytes until reqwest drops
-        // it; it is not zeroed.
+        // NOTE: the body contains the secret in plain bytes until reqwest
+        // drops it, and it is not zeroed.
         let body = serde_json::to_vec(&payload).map_err(|err| ConnectorError::InvalidInput {
             field: "webhook body",
             reason: err.to_string(),

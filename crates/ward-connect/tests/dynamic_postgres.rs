@@ -20,7 +20,7 @@ use ward_core::{Clock, ManualClock};
 
 use common::*;
 
-/// An issuer with a role prefix unique to the test, so tests can run in
+/// Builds an issuer with a role prefix unique to the test, so tests can run in
 /// parallel and count their own roles.
 fn issuer(url: &str, grants: Vec<String>) -> (DynamicPostgres, String) {
     let prefix = unique("wd").replace('_', "");

@@ -28,12 +28,12 @@ use common::target;
 const SIGNING_KEY: &str = "test-signing-key-0123456789abcdef0123";
 const NEW_SECRET: &str = "N3w-Secret-Value'\"; --";
 
-/// What the receiver answers to each request, in order, and what it saw.
+/// The receiver's status for each request, in order, and the requests it received.
 #[derive(Default)]
 struct Script {
     /// Status per request; 200 once the list is used up.
     statuses: VecDeque<u16>,
-    /// Delay before answering the first request.
+    /// Delay before responding to the first request.
     first_delay: Option<Duration>,
     requests: Vec<(HeaderMap, Bytes)>,
 }
@@ -86,7 +86,7 @@ fn connector(url: &str, max_attempts: u32, timeout_ms: u64) -> WebhookConnector 
     .unwrap()
 }
 
-/// The signature a receiver computes, written independently of the crate.
+/// Computes the signature as a receiver would, independently of the crate.
 fn expected_signature(body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(SIGNING_KEY.as_bytes()).unwrap();
     mac.update(body);
@@ -230,7 +230,7 @@ async fn gives_up_after_max_attempts() {
 
 #[tokio::test]
 async fn connection_refused_is_not_applied() {
-    // Bind, read the port, and close the listener so nothing answers there.
+    // Bind, read the port, and close the listener so nothing listens there.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/rotate", listener.local_addr().unwrap());
     drop(listener);

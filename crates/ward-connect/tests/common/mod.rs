@@ -14,7 +14,7 @@ use ward_connect::{RotationId, TargetSpec};
 /// `postgres://postgres@127.0.0.1:5432/test`.
 pub const URL_VAR: &str = "WARD_TEST_POSTGRES_URL";
 
-/// The test server's URL, or `None` after printing a SKIPPED line.
+/// Returns the test server's URL, or `None` after printing a SKIPPED line.
 pub fn postgres_url() -> Option<String> {
     match std::env::var(URL_VAR) {
         Ok(url) if !url.is_empty() => Some(url),
@@ -25,7 +25,7 @@ pub fn postgres_url() -> Option<String> {
     }
 }
 
-/// A name unique to this test run, such as `wt_k3f9a2x1q0`.
+/// Returns a name unique to this test run, such as `wt_k3f9a2x1q0`.
 pub fn unique(prefix: &str) -> String {
     let suffix: String = (0..10)
         .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[rand::random_range(0..36)]))
@@ -33,7 +33,7 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}_{suffix}")
 }
 
-/// The admin URL with `password` put into it. The test server trusts
+/// Returns the admin URL with `password` put into it. The test server trusts
 /// loopback connections, so the password only has to stay out of messages.
 pub fn url_with_password(url: &str, password: &str) -> String {
     let mut parsed = url::Url::parse(url).unwrap();
@@ -118,7 +118,7 @@ pub async fn role_exists(url: &str, role: &str) -> bool {
         == 1
 }
 
-/// A rotation target for `account`.
+/// Builds a rotation target for `account`.
 pub fn target(account: &str, version: u64) -> TargetSpec {
     TargetSpec {
         rotation_id: RotationId::generate(),
