@@ -140,6 +140,9 @@ pub struct Alert {
     /// Starts at 1 and grows each time a later signal updates the alert; the
     /// server keeps the highest revision of each id.
     pub revision: u32,
+    /// True when the alert changed since its last revision was returned.
+    #[serde(default, skip_serializing)]
+    pub(crate) pending: bool,
 }
 
 /// Combines signal severities into a score: `100 × (1 − Π(1 − s))`, so

@@ -138,6 +138,7 @@ impl Engine {
                 .is_some_and(|bucket| bucket.start + 3600 + self.config.max_lateness_s <= now);
             if due && let Some(bucket) = state.open.take() {
                 close_hour(state, bucket, &self.config, &mut alerts);
+                emit_pending(state, &self.config, &mut alerts);
                 self.dirty.insert(state.uid.clone());
             }
         }
@@ -152,6 +153,7 @@ impl Engine {
                 close_hour(state, bucket, &self.config, &mut alerts);
                 self.dirty.insert(state.uid.clone());
             }
+            emit_pending(state, &self.config, &mut alerts);
         }
         alerts
     }
@@ -259,9 +261,10 @@ fn process_event(state: &mut IdentityState, event: &Event, time: i64, config: &C
             let hourly = state.open.as_ref().map(|bucket| hourly_signals(state, bucket, time, config));
             if let (Some(hourly), Some(bucket)) = (hourly, state.open.as_mut()) {
                 for (name, found) in hourly {
-                    if bucket.fire_once(&name) {
-                        signals.push(found);
-                    }
+                    // A detector that already fired this hour still updates
+                    // its count in the open alert.
+                    bucket.fire_once(&name);
+                    signals.push(found);
                 }
             }
         }
@@ -309,11 +312,13 @@ fn merge(state: &mut IdentityState, signals: Vec<Signal>, event_uid: Option<&str
             signals: Vec::new(),
             event_uids: Vec::new(),
             revision: 0,
+            pending: false,
         });
     }
     let Some(alert) = state.alert.as_mut() else { return };
     let before_score = alert.score;
     let before_detectors: Vec<Detector> = alert.signals.iter().map(|s| s.detector).collect();
+    let before_counts: Vec<f64> = alert.signals.iter().map(count_of).collect();
     for signal in signals {
         add_signal(alert, signal);
     }
@@ -328,10 +333,42 @@ fn merge(state: &mut IdentityState, signals: Vec<Signal>, event_uid: Option<&str
     alert.refresh();
     let detectors_changed = alert.signals.len() != before_detectors.len()
         || alert.signals.iter().any(|s| !before_detectors.contains(&s.detector));
-    let changed = alert.score != before_score || detectors_changed;
+    // Counts that doubled since the last revision are worth a new one; a
+    // smaller change waits for the next revision or for `Engine::finish`.
+    let doubled = alert
+        .signals
+        .iter()
+        .zip(&before_counts)
+        .any(|(signal, before)| count_of(signal) >= 2.0 * before.max(1.0) && *before > 0.0);
+    let changed = alert.score != before_score || detectors_changed || doubled;
+    alert.pending = true;
     if alert.score >= config.alert_threshold && (changed || alert.revision == 0) {
-        alert.revision += 1;
-        alerts.push(alert.clone());
+        emit(alert, alerts);
+    }
+}
+
+fn emit(alert: &mut Alert, alerts: &mut Vec<Alert>) {
+    alert.revision += 1;
+    alert.pending = false;
+    alerts.push(alert.clone());
+}
+
+/// Emits the identity's open alert if it changed since its last revision.
+fn emit_pending(state: &mut IdentityState, config: &Config, alerts: &mut Vec<Alert>) {
+    if let Some(alert) = state.alert.as_mut()
+        && alert.pending
+        && alert.revision > 0
+        && alert.score >= config.alert_threshold
+    {
+        emit(alert, alerts);
+    }
+}
+
+fn count_of(signal: &Signal) -> f64 {
+    match &signal.evidence {
+        Evidence::Count { observed, .. } => *observed,
+        Evidence::Members { values } => values.len() as f64,
+        _ => 0.0,
     }
 }
 
@@ -358,6 +395,16 @@ fn add_signal(alert: &mut Alert, signal: Signal) {
         if values.len() > 1 {
             known.observed = format!("{} new: {}", values.len(), values.iter().take(5).cloned().collect::<Vec<_>>().join(", "));
         }
+    }
+    if let (Evidence::Count { observed: old, .. }, Evidence::Count { observed: new, .. }) = (&known.evidence, &signal.evidence)
+        && new >= old
+    {
+        let severity = known.severity.max(signal.severity);
+        let time = known.time;
+        *known = signal;
+        known.severity = severity;
+        known.time = time;
+        return;
     }
     if signal.severity > known.severity {
         let evidence = std::mem::replace(&mut known.evidence, Evidence::Count { observed: 0.0, failure: None });

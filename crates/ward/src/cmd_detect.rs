@@ -87,6 +87,8 @@ pub struct ReplayArgs {
 pub enum DetectCommand {
     /// Run detection over log files offline and print the alerts.
     Replay(ReplayArgs),
+    /// Parse log files and print Ward events as JSON lines, without detection.
+    Parse(InputArgs),
 }
 
 pub fn run_ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
@@ -96,5 +98,6 @@ pub fn run_ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
 pub fn run(command: DetectCommand) -> anyhow::Result<ExitCode> {
     match command {
         DetectCommand::Replay(args) => replay::run(args),
+        DetectCommand::Parse(args) => replay::print_events(args),
     }
 }

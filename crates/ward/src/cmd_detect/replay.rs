@@ -10,7 +10,7 @@ use ward_core::event::Event;
 use ward_detect::{Alert, Config, Engine, latest_revisions};
 
 use super::files::{Summary, expand, parse_file};
-use super::{OutputFormat, ReplayArgs};
+use super::{InputArgs, OutputFormat, ReplayArgs};
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(&args)?;
@@ -79,6 +79,24 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         stats.duplicates,
         stats.stale
     );
+    Ok(if summary.files_failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// `ward detect parse`: events as JSON lines on stdout, summary on stderr.
+pub fn print_events(args: InputArgs) -> anyhow::Result<ExitCode> {
+    let parser = args.parser()?;
+    let files = expand(&args.paths)?;
+    let mut summary = Summary::default();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for (index, path) in files.iter().enumerate() {
+        parse_file(&parser, index, path, &mut summary, &mut |located| {
+            serde_json::to_writer(&mut out, &located.event)?;
+            writeln!(out)?;
+            Ok(())
+        })?;
+    }
+    out.flush()?;
+    eprintln!("{summary}");
     Ok(if summary.files_failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
