@@ -435,3 +435,7 @@ pub fn latest_revisions(alerts: Vec<Alert>) -> Vec<Alert> {
     }
     order.into_iter().filter_map(|id| latest.remove(&id)).collect()
 }
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;
