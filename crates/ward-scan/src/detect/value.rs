@@ -88,7 +88,13 @@ pub fn is_placeholder(value: &str) -> bool {
     }
     let starts = |p: &str| v.starts_with(p);
     // An XML character or entity reference left in raw markup (`&#xD;`, `&quot;`).
-    if starts("&") && v.contains(';') {
+    if starts("&")
+        && (v.contains(';')
+            || starts("&#")
+            || ["&amp", "&quot", "&lt", "&gt", "&apos"]
+                .iter()
+                .any(|e| starts(e)))
+    {
         return true;
     }
     if starts("${") || starts("{{") || starts("#{") || starts("$(") || starts("%(") || starts("<%")
@@ -205,6 +211,8 @@ mod tests {
             "xxxx",
             "********",
             "{{ vault.pw }}",
+            "&#xD",
+            "&quot;",
             "%PASSWORD%",
             "$env:PW",
             "{x:Null}",

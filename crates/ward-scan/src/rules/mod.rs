@@ -107,7 +107,8 @@ impl RuleSet {
 
 /// Compiles a regex with the raised size limit, naming the rule on failure.
 pub(crate) fn compile_regex(pattern: &str, origin: &str, what: &str) -> Result<Regex, ScanError> {
-    regex::RegexBuilder::new(pattern)
+    let pattern = escape_literal_braces(pattern);
+    regex::RegexBuilder::new(&pattern)
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
@@ -115,6 +116,71 @@ pub(crate) fn compile_regex(pattern: &str, origin: &str, what: &str) -> Result<R
             origin: origin.to_string(),
             message: format!("invalid regex in {what}: {err}"),
         })
+}
+
+/// Escapes each `{` that does not open a repetition (`{n}`, `{n,}`, `{n,m}`).
+///
+/// Go's RE2, which gitleaks configurations are written for, reads such a brace
+/// as a literal, as in `^\$(?:\d+|{\d+})$`; Rust's `regex` rejects it.
+fn escape_literal_braces(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len() + 4);
+    let mut in_class = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' {
+            out.push(c);
+            if let Some(next) = chars.get(i + 1) {
+                out.push(*next);
+            }
+            i += 2;
+            continue;
+        }
+        if in_class {
+            in_class = c != ']';
+        } else if c == '[' {
+            in_class = true;
+            // A `]` right after `[` or `[^` is a literal member of the class.
+            out.push(c);
+            i += 1;
+            if chars.get(i) == Some(&'^') {
+                out.push('^');
+                i += 1;
+            }
+            if chars.get(i) == Some(&']') {
+                out.push(']');
+                i += 1;
+            }
+            continue;
+        } else if c == '{' {
+            let previous = out.chars().last();
+            let repeatable = previous.is_some_and(|p| p != '(' && p != '|');
+            if !repeatable || !is_repetition(&chars[i + 1..]) {
+                out.push_str("\\{");
+                i += 1;
+                continue;
+            }
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// Returns true when `rest` (the text after a `{`) reads `n}`, `n,}` or `n,m}`.
+fn is_repetition(rest: &[char]) -> bool {
+    let close = match rest.iter().position(|c| *c == '}') {
+        Some(close) => close,
+        None => return false,
+    };
+    let body: String = rest[..close].iter().collect();
+    let mut parts = body.splitn(2, ',');
+    let min = parts.next().unwrap_or("");
+    let max = parts.next();
+    !min.is_empty()
+        && min.chars().all(|c| c.is_ascii_digit())
+        && max.is_none_or(|m| m.chars().all(|c| c.is_ascii_digit()))
 }
 
 fn compile_rule(config: RuleConfig, origin: &str) -> Result<Rule, ScanError> {
@@ -161,4 +227,24 @@ fn compile_rule(config: RuleConfig, origin: &str) -> Result<Rule, ScanError> {
         examples: config.examples,
         negative_examples: config.negative_examples,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_literal_braces_escaped() {
+        assert_eq!(
+            escape_literal_braces(r"^\$(?:\d+|{\d+})$"),
+            r"^\$(?:\d+|\{\d+})$"
+        );
+        assert_eq!(escape_literal_braces(r"a{2,3}b{4}"), r"a{2,3}b{4}");
+        assert_eq!(
+            escape_literal_braces(r"^\${(?:[A-Z_]+)}$"),
+            r"^\$\{(?:[A-Z_]+)}$"
+        );
+        assert_eq!(escape_literal_braces(r"[{}]x{"), r"[{}]x\{");
+        assert!(compile_regex(r"^\{\{[ \t]*[\w ().|]+[ \t]*}}$", "t", "t").is_ok());
+    }
 }
