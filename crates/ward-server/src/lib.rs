@@ -4,6 +4,7 @@
 //! the lifecycle and checkpoint jobs and serves the API: over TLS by default,
 //! or plain HTTP on loopback in development mode.
 
+pub mod activity;
 pub mod api;
 pub mod auth;
 pub mod config;

@@ -17,7 +17,7 @@ use crate::state::AppState;
 
 /// Every schema the server needs, in the order they are migrated.
 pub fn schemas() -> Vec<Schema> {
-    vec![ward_audit::SCHEMA]
+    vec![ward_audit::SCHEMA, crate::activity::ACTIVITY_SCHEMA]
 }
 
 /// Builds the full router over `state`.
@@ -42,7 +42,9 @@ pub async fn open_state(config: ServerConfig) -> anyhow::Result<AppState> {
         Some(clock) => Arc::new(clock.clone()),
         None => Arc::new(SystemClock),
     };
+    let detection = crate::activity::Detection::load(store.reader()).await?;
     Ok(AppState {
+        detection,
         store,
         clock,
         manual_clock,
@@ -63,6 +65,7 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     let jobs = [
         tokio::spawn(crate::jobs::lifecycle_loop(state.clone())),
         tokio::spawn(crate::jobs::checkpoint_loop(state.clone())),
+        tokio::spawn(crate::activity::audit_tail_loop(state.clone())),
     ];
     state
         .audit_alone(

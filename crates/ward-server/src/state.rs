@@ -23,6 +23,7 @@ pub struct AppState {
     pub signer: Arc<CheckpointSigner>,
     pub config: Arc<ServerConfig>,
     pub metrics: Option<PrometheusHandle>,
+    pub detection: Arc<crate::activity::Detection>,
 }
 
 impl AppState {

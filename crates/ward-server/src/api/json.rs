@@ -26,13 +26,17 @@ where
         } else {
             &bytes
         };
-        serde_json::from_slice(body)
-            .map(ApiJson)
-            .map_err(|err| body_error(&err))
+        let mut deserializer = serde_json::Deserializer::from_slice(body);
+        let value = serde_path_to_error::deserialize(&mut deserializer)
+            .map_err(|err| body_error(&err.path().to_string(), err.inner()))?;
+        deserializer.end().map_err(|err| body_error(".", &err))?;
+        Ok(ApiJson(value))
     }
 }
 
-fn body_error(err: &serde_json::Error) -> ApiError {
+/// Maps a deserialisation error to a 400. `path` is where serde stopped, such
+/// as `name` or `roles[1]`, and `.` at the top level.
+fn body_error(path: &str, err: &serde_json::Error) -> ApiError {
     let text = err.to_string();
     let quoted = text.split('`').nth(1).map(str::to_string);
     if let Some(field) = quoted
@@ -46,6 +50,10 @@ fn body_error(err: &serde_json::Error) -> ApiError {
         .filter(|_| text.starts_with("unknown field"))
     {
         return ApiError::invalid(field, "is not a known field; check the spelling");
+    }
+    if err.is_data() && path != "." {
+        let field = path.split(['.', '[']).next().unwrap_or(path);
+        return ApiError::invalid(field, format!("has an invalid value at `{path}`: {text}"));
     }
     if err.is_data() {
         return ApiError::new(

@@ -1,7 +1,10 @@
 //! Ward's own HTTP API under `/v1`.
 
-mod audit;
-mod bots;
+mod alerts;
+pub(crate) mod audit;
+pub mod bots;
+mod events;
+mod findings;
 mod json;
 mod operators;
 mod people;
@@ -45,4 +48,10 @@ pub fn router() -> Router<AppState> {
         .route("/v1/requests/{id}/{decision}", post(requests::decide))
         .route("/v1/audit", get(audit::query))
         .route("/v1/audit/verify", get(audit::verify))
+        .route("/v1/events", post(events::ingest_batch).get(events::list))
+        .route("/v1/alerts", get(alerts::list))
+        .route("/v1/alerts/{id}", get(alerts::show))
+        .route("/v1/alerts/{id}/ocsf", get(alerts::ocsf))
+        .route("/v1/alerts/{id}/{verdict}", post(alerts::decide))
+        .route("/v1/findings", post(findings::report).get(findings::list))
 }

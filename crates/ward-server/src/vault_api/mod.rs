@@ -1,0 +1,118 @@
+//! The HashiCorp Vault-compatible HTTP API: AppRole login, KV version 2
+//! under `secret/`, token self-service, health, seal and init, plus Ward's
+//! own vault administration under `/v1/vault`.
+//!
+//! Every handler runs the seal check, token lookup, grant decision and
+//! audit append in one write transaction, and decrypts a value only after
+//! the audit entry is written.
+
+mod admin;
+mod approle;
+mod body;
+mod caller;
+mod kv;
+pub mod reply;
+mod sys;
+mod token;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use ward_vault::Barrier;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The vault's in-memory state.
+pub struct VaultState {
+    /// The seal state machine and the keys while unsealed.
+    pub barrier: Barrier,
+}
+
+impl VaultState {
+    /// Wraps a loaded barrier.
+    pub fn new(barrier: Barrier) -> Arc<Self> {
+        Arc::new(VaultState { barrier })
+    }
+}
+
+/// The Vault-compatible routes and Ward's vault administration routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/sys/health", get(sys::health).fallback(method_not_allowed))
+        .route("/v1/sys/seal-status", get(sys::seal_status).fallback(method_not_allowed))
+        .route("/v1/sys/seal", any(sys::seal))
+        .route("/v1/sys/unseal", any(sys::unseal))
+        .route("/v1/sys/init", any(sys::init))
+        .route("/v1/sys/internal/ui/mounts/{*path}", get(sys::mount_info).fallback(method_not_allowed))
+        .route("/v1/auth/approle/login", any(approle::login))
+        .route("/v1/auth/approle/role/{role}", any(approle::role))
+        .route("/v1/auth/approle/role/{role}/role-id", any(approle::role_id))
+        .route("/v1/auth/approle/role/{role}/secret-id", any(approle::secret_id))
+        .route("/v1/auth/token/lookup-self", any(token::lookup_self))
+        .route("/v1/auth/token/renew-self", any(token::renew_self))
+        .route("/v1/auth/token/revoke-self", any(token::revoke_self))
+        .route("/v1/secret/config", any(kv::config))
+        .route("/v1/secret/data/{*path}", any(kv::data))
+        .route("/v1/secret/metadata", any(kv::metadata_root))
+        .route("/v1/secret/metadata/", any(kv::metadata_root))
+        .route("/v1/secret/metadata/{*path}", any(kv::metadata))
+        .route("/v1/secret/delete/{*path}", any(kv::delete_versions))
+        .route("/v1/secret/undelete/{*path}", any(kv::undelete_versions))
+        .route("/v1/secret/destroy/{*path}", any(kv::destroy_versions))
+        .route("/v1/secret/{*rest}", any(kv::unsupported_path))
+        .route("/v1/vault/grants", post(admin::add_grant).get(admin::list_grants))
+        .route("/v1/vault/grants/{id}", axum::routing::delete(admin::remove_grant))
+        .route("/v1/vault/policies/{*path}", axum::routing::put(admin::set_policy))
+        .route("/v1/vault/rotate", post(admin::rotate_secret))
+        .route("/v1/vault/keys/rotate", post(admin::rotate_data_key))
+        .route("/v1/vault/root/rotate", post(admin::rotate_root_key))
+}
+
+/// Answers 503 to every secret, token and bot request while the vault is
+/// sealed or uninitialised: Vault's shape on Vault paths, Ward's on Ward's.
+pub async fn refuse_when_sealed(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if !needs_unsealed(path) || !state.vault.barrier.is_sealed() {
+        return next.run(request).await;
+    }
+    if path.starts_with("/v1/bots") || path.starts_with("/v1/vault") {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "sealed",
+            "the vault is sealed: unseal it with `ward operator unseal` before using bots or secrets",
+        )
+        .into_response();
+    }
+    reply::VaultApiError::sealed().into_response()
+}
+
+fn needs_unsealed(path: &str) -> bool {
+    const PREFIXES: [&str; 6] =
+        ["/v1/secret", "/v1/auth/approle", "/v1/auth/token", "/v1/bots", "/v1/vault", "/v1/sys/internal/ui"];
+    PREFIXES.iter().any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
+}
+
+async fn method_not_allowed() -> Response {
+    reply::errors(StatusCode::METHOD_NOT_ALLOWED, &[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_paths() {
+        for path in ["/v1/secret/data/x", "/v1/auth/approle/login", "/v1/auth/token/lookup-self", "/v1/bots", "/v1/bots/b1"] {
+            assert!(needs_unsealed(path), "{path}");
+        }
+        for path in ["/v1/sys/health", "/v1/sys/seal-status", "/v1/sys/unseal", "/v1/sys/init", "/v1/auth/login", "/v1/botsx"] {
+            assert!(!needs_unsealed(path), "{path}");
+        }
+    }
+}
