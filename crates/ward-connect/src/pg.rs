@@ -29,6 +29,7 @@ pub struct PgAdmin {
     url_password: Option<SecretString>,
     redacted: String,
     connect_timeout: Duration,
+    login_database: Option<String>,
 }
 
 impl fmt::Debug for PgAdmin {
@@ -91,7 +92,15 @@ impl PgAdmin {
             url_password,
             redacted,
             connect_timeout,
+            login_database: None,
         })
+    }
+
+    /// Sets the database that logins as a checked role connect to, in place
+    /// of the admin URL's database.
+    pub fn with_login_database(mut self, database: Option<String>) -> Self {
+        self.login_database = database;
+        self
     }
 
     /// Returns the URL without its password.
@@ -110,11 +119,14 @@ impl PgAdmin {
         role: &str,
         password: &SecretString,
     ) -> Result<PgConnection, ConnectorError> {
-        let options = self
+        let mut options = self
             .options
             .clone()
             .username(role)
             .password(password.expose_secret());
+        if let Some(database) = &self.login_database {
+            options = options.database(database);
+        }
         self.connect_with(&options, &[password]).await
     }
 

@@ -22,6 +22,7 @@ pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 10_000;
 /// kind = "postgres"
 /// admin_url = "postgres://ward_admin:PASSWORD@db.internal:5432/erp"
 /// connect_timeout_ms = 10000
+/// verify_database = "erp_reports"
 /// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +33,10 @@ pub struct PostgresConfig {
     /// Time allowed to open a connection, in milliseconds.
     #[serde(default = "default_connect_timeout_ms")]
     pub connect_timeout_ms: u64,
+    /// Database that the check login after a rotation connects to, for roles
+    /// without CONNECT on the admin URL's database. Defaults to that database.
+    #[serde(default)]
+    pub verify_database: Option<String>,
 }
 
 fn default_connect_timeout_ms() -> u64 {
@@ -53,7 +58,14 @@ impl PostgresConfig {
     /// Validates the configuration and builds the connector.
     pub fn build(&self) -> Result<PostgresConnector, ConfigError> {
         let timeout = connect_timeout("connect_timeout_ms", self.connect_timeout_ms)?;
-        let admin = PgAdmin::from_url("admin_url", &self.admin_url, timeout)?;
+        if self.verify_database.as_deref().is_some_and(str::is_empty) {
+            return Err(ConfigError::new(
+                "verify_database",
+                "is empty; remove it or name a database",
+            ));
+        }
+        let admin = PgAdmin::from_url("admin_url", &self.admin_url, timeout)?
+            .with_login_database(self.verify_database.clone());
         Ok(PostgresConnector { admin })
     }
 }

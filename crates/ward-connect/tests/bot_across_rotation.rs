@@ -150,6 +150,7 @@ async fn bot_keeps_working_across_rotation() {
     let connector = PostgresConfig {
         admin_url: SecretString::from(url.clone()),
         connect_timeout_ms: 5_000,
+        verify_database: None,
     }
     .build()
     .unwrap();

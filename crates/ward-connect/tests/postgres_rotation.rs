@@ -26,6 +26,7 @@ fn connector(url: &str) -> PostgresConnector {
     PostgresConfig {
         admin_url: SecretString::from(url.to_string()),
         connect_timeout_ms: 5_000,
+        verify_database: None,
     }
     .build()
     .unwrap()
@@ -62,6 +63,47 @@ async fn rotate_sets_new_password_and_old_fails() {
     let old_check = connector.verify(&target(&role, 1), &old).await.unwrap_err();
     assert_eq!(old_check.code(), "verify_failed");
     assert!(old_check.to_string().contains(&role));
+
+    drop_role(&url, &role).await;
+}
+
+#[tokio::test]
+async fn verify_database_used_for_check_login() {
+    let Some(url) = postgres_url() else { return };
+    let role = unique("wt_verifydb");
+    let old = PasswordPolicy::default().generate().unwrap();
+    create_login_role(&url, &role, &old).await;
+    let new = PasswordPolicy::default().generate().unwrap();
+    let config = |database: &str| PostgresConfig {
+        admin_url: SecretString::from(url.clone()),
+        connect_timeout_ms: 5_000,
+        verify_database: Some(database.to_string()),
+    };
+
+    // Every PostgreSQL cluster has the `postgres` database.
+    let receipt = config("postgres")
+        .build()
+        .unwrap()
+        .rotate(&target(&role, 2), &new)
+        .await;
+    assert!(receipt.is_ok(), "{receipt:?}");
+
+    // A check login that cannot succeed leaves the target changed, and the
+    // caller puts the previous value back.
+    let missing_database = unique("wt_nodb");
+    let third = PasswordPolicy::default().generate().unwrap();
+    let err = config(&missing_database)
+        .build()
+        .unwrap()
+        .rotate(&target(&role, 3), &third)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "verify_failed");
+    assert!(err.target_may_have_changed());
+    assert!(err.to_string().contains(&missing_database), "{err}");
+    let plain = connector(&url);
+    plain.rotate(&target(&role, 2), &new).await.unwrap();
+    assert!(plain.verify(&target(&role, 2), &new).await.is_ok());
 
     drop_role(&url, &role).await;
 }
