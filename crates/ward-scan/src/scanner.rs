@@ -184,6 +184,14 @@ impl Scanner {
                     message: format!("{message}; searched as plain text"),
                 });
             }
+        } else if text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .starts_with('<')
+        {
+            // Markup under another extension (a `.txt` export, HTML): read the structure
+            // when it parses and stay quiet when it does not, as the text detectors ran.
+            let _ = formats::xml::scan(text, formats::xml::XmlKind::Other, &stem, out);
         } else if formats::is_json(input.display_path, text) {
             // Invalid JSON is common (comments, templates); the text detectors already ran.
             let _ = formats::json::scan(text, out);

@@ -17,6 +17,12 @@ pub const CONNECTION_STRING_PASSWORD: &str = "connection-string-password";
 pub const URL_CREDENTIALS: &str = "url-credentials";
 /// See [`GENERIC_PASSWORD`].
 pub const CREDENTIAL_CONSTRUCTOR: &str = "credential-constructor-literal";
+/// See [`GENERIC_PASSWORD`].
+pub const COMMAND_LINE_PASSWORD: &str = "command-line-password";
+/// See [`GENERIC_PASSWORD`]; the same id as the XML reader's key/value rule.
+pub const KEY_VALUE_ATTRIBUTES: &str = "xml-credential-value";
+/// See [`GENERIC_PASSWORD`].
+pub const NETRC_PASSWORD: &str = "netrc-password";
 
 /// Lower-case words of which one must occur in the text for the assignment detector to run.
 pub const ASSIGNMENT_KEYWORDS: &[&str] = &[
@@ -46,6 +52,9 @@ pub struct GenericDetector {
     assignment: Regex,
     url: Regex,
     constructor: Regex,
+    command_line: Regex,
+    key_value: Regex,
+    netrc: Regex,
 }
 
 impl GenericDetector {
@@ -57,7 +66,7 @@ impl GenericDetector {
     pub fn new() -> GenericDetector {
         // key, optional closing quote, operator, then a quoted or bare value.
         let assignment = Regex::new(
-            r#"(?P<key>[A-Za-z_$@][A-Za-z0-9_.\-:]{0,80})["']?[ \t]*(?:=|:=|:|=>|<-)[ \t]*(?:"(?P<dq>(?:[^"\\\r\n]|\\.){1,400})"|'(?P<sq>[^'\r\n]{1,400})'|(?P<bare>[^\s"'<>;,\)\]\}]{1,400}))"#,
+            r#"(?P<key>[A-Za-z_$@][A-Za-z0-9_.\-:]{0,80})["']?[ \t]*(?:===|!==|==|!=|:=|=>|<-|=|:)[ \t]*(?:"(?P<dq>(?:[^"\\\r\n]|\\.){1,400})"|'(?P<sq>[^'\r\n]{1,400})'|(?P<bare>[^\s"'<>;,\)\]\}]{1,400}))"#,
         )
         .expect("assignment regex compiles");
         let url = Regex::new(
@@ -65,13 +74,30 @@ impl GenericDetector {
         )
         .expect("url regex compiles");
         let constructor = Regex::new(
-            r#"(?i)(?:NetworkCredential\(\s*(?:(?:"|&quot;)[^"&\r\n]*(?:"|&quot;)|[A-Za-z_][\w.]*)\s*,\s*(?:"|&quot;)(?P<nc>[^"&\r\n]+)(?:"|&quot;)|ConvertTo-SecureString\s+(?:-String\s+)?["'](?P<ps>[^"'\r\n]+)["']\s+-AsPlainText)"#,
+            r#"(?i)(?:NetworkCredential\(\s*(?:(?:"|&quot;)[^"&\r\n]*(?:"|&quot;)|[A-Za-z_][\w.]*)\s*,\s*(?:"|&quot;)(?P<nc>[^"&\r\n]+)(?:"|&quot;)|ConvertTo-SecureString\s+(?:-String\s+)?["'](?P<ps>[^"'\r\n]+)["']\s+-AsPlainText|DirectoryEntry\(\s*"[^"\r\n]*"\s*,\s*"[^"\r\n]*"\s*,\s*"(?P<de>[^"\r\n]+)")"#,
         )
         .expect("constructor regex compiles");
+        // PsExec and sshpass `-p VALUE`, `net use \\share VALUE /user:`, and
+        // long options named like credentials followed by a space and a value.
+        let command_line = Regex::new(
+            r#"(?i)(?:\b(?:psexec(?:64)?(?:\.exe)?|sshpass)\b[^\r\n]*?\s-p\s+|\bnet\s+use\s+\S+\s+|\s--?(?P<flag>[a-z][a-z0-9-]*(?:password|passwd|token|secret|api-key|apikey)[a-z0-9-]*)\s+)(?:"(?P<dq>[^"\r\n]+)"|'(?P<sq>[^'\r\n]+)'|(?P<bare>[^\s"'\-/][^\s"']*))"#,
+        )
+        .expect("command-line regex compiles");
+        let key_value = Regex::new(
+            r#"(?i)\b(?:key|name)\s*=\s*"(?P<name>[^"\r\n]{1,100})"\s+value\s*=\s*"(?P<value>[^"\r\n]{1,400})""#,
+        )
+        .expect("key/value regex compiles");
+        let netrc = Regex::new(
+            r"(?m)^\s*(?:machine\s+\S+\s+)?(?:login\s+\S+\s+)?password\s+(?P<value>\S+)",
+        )
+        .expect("netrc regex compiles");
         GenericDetector {
             assignment,
             url,
             constructor,
+            command_line,
+            key_value,
+            netrc,
         }
     }
 
@@ -80,6 +106,11 @@ impl GenericDetector {
         if run_assignments {
             self.scan_assignments(text, out);
             self.scan_constructors(text, out);
+            self.scan_command_lines(text, out);
+            self.scan_key_values(text, out);
+            if text.contains("machine") && text.contains("login") {
+                self.scan_netrc(text, out);
+            }
         }
         if text.contains("://") {
             self.scan_urls(text, out);
@@ -159,7 +190,11 @@ impl GenericDetector {
 
     fn scan_constructors(&self, text: &str, out: &mut Vec<Candidate>) {
         for caps in self.constructor.captures_iter(text) {
-            let Some(value) = caps.name("nc").or_else(|| caps.name("ps")) else {
+            let Some(value) = caps
+                .name("nc")
+                .or_else(|| caps.name("ps"))
+                .or_else(|| caps.name("de"))
+            else {
                 continue;
             };
             if !is_plausible_secret(value.as_str(), MIN_GENERIC_LEN) {
@@ -172,6 +207,85 @@ impl GenericDetector {
                 value.as_str(),
                 generic_confidence(value.as_str()).raised(),
                 Priority::Structured,
+                RpaContext::default(),
+            ));
+        }
+    }
+}
+
+impl GenericDetector {
+    fn scan_command_lines(&self, text: &str, out: &mut Vec<Candidate>) {
+        for caps in self.command_line.captures_iter(text) {
+            let Some(value) = caps
+                .name("dq")
+                .or_else(|| caps.name("sq"))
+                .or_else(|| caps.name("bare"))
+            else {
+                continue;
+            };
+            let secret = value.as_str();
+            if !is_plausible_secret(secret, MIN_GENERIC_LEN)
+                || secret.starts_with('$')
+                || secret.starts_with('%')
+            {
+                continue;
+            }
+            let flag = caps.name("flag").map(|f| f.as_str().to_string());
+            out.push(Candidate::span(
+                COMMAND_LINE_PASSWORD,
+                value.start(),
+                value.end(),
+                secret,
+                generic_confidence(secret),
+                Priority::Generic,
+                RpaContext {
+                    argument: flag,
+                    ..RpaContext::default()
+                },
+            ));
+        }
+    }
+
+    fn scan_key_values(&self, text: &str, out: &mut Vec<Candidate>) {
+        for caps in self.key_value.captures_iter(text) {
+            let (Some(name), Some(value)) = (caps.name("name"), caps.name("value")) else {
+                continue;
+            };
+            if !is_secret_name(name.as_str())
+                || !is_plausible_secret(value.as_str(), MIN_GENERIC_LEN)
+            {
+                continue;
+            }
+            out.push(Candidate::span(
+                KEY_VALUE_ATTRIBUTES,
+                value.start(),
+                value.end(),
+                value.as_str(),
+                generic_confidence(value.as_str()),
+                Priority::Generic,
+                RpaContext {
+                    argument: Some(name.as_str().to_string()),
+                    ..RpaContext::default()
+                },
+            ));
+        }
+    }
+
+    fn scan_netrc(&self, text: &str, out: &mut Vec<Candidate>) {
+        for caps in self.netrc.captures_iter(text) {
+            let Some(value) = caps.name("value") else {
+                continue;
+            };
+            if !is_plausible_secret(value.as_str(), MIN_GENERIC_LEN) {
+                continue;
+            }
+            out.push(Candidate::span(
+                NETRC_PASSWORD,
+                value.start(),
+                value.end(),
+                value.as_str(),
+                generic_confidence(value.as_str()),
+                Priority::Generic,
                 RpaContext::default(),
             ));
         }
@@ -256,6 +370,42 @@ mod tests {
     }
 
     #[test]
+    fn comparisons_and_command_lines() {
+        assert_eq!(
+            secrets(r#"if username == "jojoba" and password == "team10":"#)[0].1,
+            "team10"
+        );
+        assert_eq!(
+            secrets(r"psexec \\10.0.94.120 -u Administrator -p dev_admin CMD")[0].1,
+            "dev_admin"
+        );
+        assert_eq!(
+            secrets(r"net use \\fs01\rpa Share-Pw-31 /user:CORP\svc_rpa")[0].1,
+            "Share-Pw-31"
+        );
+        assert_eq!(
+            secrets("kubeadm join --tls-bootstrap-token abcdef.1234567890abcdef")[0].1,
+            "abcdef.1234567890abcdef"
+        );
+        assert!(secrets("docker login --password-stdin --username bot").is_empty());
+        assert!(secrets("psexec \\\\host -u User -p $Password -i").is_empty());
+    }
+
+    #[test]
+    fn key_value_attributes_and_netrc() {
+        let found = secrets(r#"<add key="FromEmailPassword" value="Prestigitariu$"/>"#);
+        assert_eq!(
+            found,
+            vec![(
+                KEY_VALUE_ATTRIBUTES.to_string(),
+                "Prestigitariu$".to_string()
+            )]
+        );
+        let found = secrets("machine api.github.com login ziggy password 012345abcdef");
+        assert_eq!(found[0].1, "012345abcdef");
+    }
+
+    #[test]
     fn credential_constructors() {
         let found = secrets(
             r#"[New System.Net.NetworkCredential(&quot;&quot;, &quot;Xaml-Pw-99&quot;).SecurePassword]"#,
@@ -263,5 +413,9 @@ mod tests {
         assert_eq!(found[0].1, "Xaml-Pw-99");
         let found = secrets(r#"$pw = ConvertTo-SecureString "Ps-Plain-77" -AsPlainText -Force"#);
         assert!(found.iter().any(|(_, s)| s == "Ps-Plain-77"));
+        let found = secrets(
+            r#"New-Object DirectoryServices.DirectoryEntry("LDAP://10.10.10.1", "domain\user", "Ldap-Bind-4")"#,
+        );
+        assert!(found.iter().any(|(_, s)| s == "Ldap-Bind-4"));
     }
 }

@@ -78,9 +78,20 @@ pub fn shannon_entropy(value: &str) -> f64 {
 /// rather than a secret: `${VAR}`, `{{ x }}`, `%VAR%`, `$env:X`, `<password>`, `changeme`,
 /// `xxxx`, `****`, `{x:Null}` and the like.
 pub fn is_placeholder(value: &str) -> bool {
-    let v = value.trim();
+    let v = value.trim().trim_matches(['"', '\'']);
     if v.is_empty() {
         return true;
+    }
+    // One character making up most of the value: `aaaa…end`, `0000…aa`.
+    let total = v.chars().count();
+    if total >= 8 {
+        let mut counts = std::collections::HashMap::<char, usize>::new();
+        for c in v.chars() {
+            *counts.entry(c).or_default() += 1;
+        }
+        if counts.values().any(|n| n * 10 >= total * 8) {
+            return true;
+        }
     }
     let lower = v.to_ascii_lowercase();
     if PLACEHOLDERS.contains(&lower.as_str()) {
@@ -152,10 +163,18 @@ pub fn is_code_reference(value: &str) -> bool {
     parts.len() > 1 && parts.iter().all(|p| is_ident(p))
 }
 
-/// Returns true when a value reads as prose or a path, not a credential.
+/// Returns true when a value reads as prose, a path, a resource name or a code
+/// fragment, not a credential.
 pub fn is_prose_or_path(value: &str) -> bool {
     let v = value.trim();
     if v.split_whitespace().count() >= 3 {
+        return true;
+    }
+    // Fragments of string concatenation or selectors: `+new Buffer(`, `.$p[`, `#add-password`.
+    if v.starts_with([',', ';', '+', '.', '#', ':']) || v.ends_with(['(', '+']) {
+        return true;
+    }
+    if v.starts_with("arn:") {
         return true;
     }
     let lower = v.to_ascii_lowercase();
