@@ -1,234 +1,30 @@
 //! Dynamic PostgreSQL credentials: a login role created for one lease and
 //! dropped when the lease expires or is revoked.
 
+mod config;
+mod lease;
+
 use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
-use ward_core::duration::parse_duration;
-use ward_core::id::{BotId, Id, LeaseKind};
 
-use crate::error::{ConfigError, ConnectorError};
+pub use config::{DynamicPostgresConfig, NAME_PLACEHOLDER};
+pub use lease::{DynamicCredential, Lease, LeaseId, LeaseRequest, ReapReport, RevokeOutcome};
+
+use crate::error::ConnectorError;
 use crate::password::{PasswordPolicy, random_base32};
 use crate::pg::{self, PgAdmin};
-use crate::postgres::{DEFAULT_CONNECT_TIMEOUT_MS, connect_timeout};
 use crate::scram;
-
-/// Id of a lease (`lse_…`).
-pub type LeaseId = Id<LeaseKind>;
-
-/// Placeholder in grant templates, replaced by the quoted role name.
-pub const NAME_PLACEHOLDER: &str = "{{name}}";
 
 /// Maximum length of the bot part of a role name, in characters.
 const BOT_PART_MAX: usize = 24;
 /// Random characters at the end of a role name (50 bits).
 const SUFFIX_LEN: usize = 10;
-/// Maximum length of a role prefix, in characters.
-const PREFIX_MAX: usize = 16;
 /// Time PostgreSQL may take to end one session of a revoked role, in
 /// milliseconds.
 const TERMINATE_WAIT_MS: i64 = 5000;
-
-/// Configuration of dynamic PostgreSQL credentials.
-///
-/// ```toml
-/// admin_url = "postgres://ward_admin:PASSWORD@db.internal:5432/erp"
-/// role_prefix = "ward"
-/// default_ttl = "1h"
-/// max_ttl = "24h"
-/// grants = ["GRANT SELECT ON ALL TABLES IN SCHEMA public TO {{name}}"]
-/// ```
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DynamicPostgresConfig {
-    /// URL of a role with CREATEROLE that also has the privileges the
-    /// grants hand out. Terminating sessions on revoke needs superuser or
-    /// membership in `pg_signal_backend`.
-    pub admin_url: SecretString,
-    /// First part of every created role name; revoke refuses other names.
-    #[serde(default = "default_role_prefix")]
-    pub role_prefix: String,
-    /// TTL of a lease when the request names none, such as `1h`.
-    #[serde(default = "default_ttl")]
-    pub default_ttl: String,
-    /// Longest TTL a lease may have from issue to expiry, renewals included.
-    #[serde(default = "default_max_ttl")]
-    pub max_ttl: String,
-    /// Statements run after the role is created, in the same transaction,
-    /// with `{{name}}` replaced by the quoted role name.
-    #[serde(default)]
-    pub grants: Vec<String>,
-    /// Shape of generated passwords.
-    #[serde(default)]
-    pub password: PasswordPolicy,
-    /// Time allowed to open a connection, in milliseconds.
-    #[serde(default = "default_connect_timeout_ms")]
-    pub connect_timeout_ms: u64,
-}
-
-fn default_role_prefix() -> String {
-    "ward".to_string()
-}
-fn default_ttl() -> String {
-    "1h".to_string()
-}
-fn default_max_ttl() -> String {
-    "24h".to_string()
-}
-fn default_connect_timeout_ms() -> u64 {
-    DEFAULT_CONNECT_TIMEOUT_MS
-}
-
-impl DynamicPostgresConfig {
-    /// Validates the configuration and builds the issuer.
-    pub fn build(&self) -> Result<DynamicPostgres, ConfigError> {
-        validate_prefix(&self.role_prefix)?;
-        let default_ttl = parse_ttl("default_ttl", &self.default_ttl)?;
-        let max_ttl = parse_ttl("max_ttl", &self.max_ttl)?;
-        if default_ttl > max_ttl {
-            return Err(ConfigError::new(
-                "default_ttl",
-                format!(
-                    "`{}` is longer than max_ttl `{}`",
-                    self.default_ttl, self.max_ttl
-                ),
-            ));
-        }
-        for (index, grant) in self.grants.iter().enumerate() {
-            validate_grant(index, grant)?;
-        }
-        self.password.validate()?;
-        let timeout = connect_timeout("connect_timeout_ms", self.connect_timeout_ms)?;
-        let admin = PgAdmin::from_url("admin_url", &self.admin_url, timeout)?;
-        Ok(DynamicPostgres {
-            admin,
-            role_prefix: self.role_prefix.clone(),
-            default_ttl,
-            max_ttl,
-            grants: self.grants.clone(),
-            password: self.password.clone(),
-        })
-    }
-}
-
-fn validate_prefix(prefix: &str) -> Result<(), ConfigError> {
-    let mut chars = prefix.chars();
-    let starts_with_letter = chars.next().is_some_and(|c| c.is_ascii_lowercase());
-    let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if !starts_with_letter || !rest_ok || prefix.len() > PREFIX_MAX {
-        return Err(ConfigError::new(
-            "role_prefix",
-            format!(
-                "`{prefix}` must be 1 to {PREFIX_MAX} characters a-z, 0-9 or _, starting with a letter"
-            ),
-        ));
-    }
-    Ok(())
-}
-
-fn parse_ttl(field: &str, text: &str) -> Result<Duration, ConfigError> {
-    let ttl = parse_duration(text).map_err(|err| ConfigError::new(field, err.to_string()))?;
-    if ttl < Duration::seconds(1) {
-        return Err(ConfigError::new(
-            field,
-            format!("`{text}` is shorter than 1 second"),
-        ));
-    }
-    Ok(ttl)
-}
-
-fn validate_grant(index: usize, grant: &str) -> Result<(), ConfigError> {
-    let field = format!("grants[{index}]");
-    if !grant.contains(NAME_PLACEHOLDER) {
-        return Err(ConfigError::new(
-            field,
-            format!("does not contain {NAME_PLACEHOLDER}, so it would not apply to the new role"),
-        ));
-    }
-    if grant.contains(';') {
-        return Err(ConfigError::new(
-            field,
-            "contains `;`; write one statement per entry",
-        ));
-    }
-    Ok(())
-}
-
-/// A bot's request for a dynamic credential.
-#[derive(Debug, Clone)]
-pub struct LeaseRequest {
-    /// The bot the credential is for.
-    pub bot: BotId,
-    /// The bot's name; a cleaned, shortened form goes into the role name so a
-    /// database administrator can tell whose role it is.
-    pub bot_name: String,
-    /// Requested TTL; `None` takes the configured default.
-    pub ttl: Option<Duration>,
-}
-
-/// The record the server stores for each lease. It contains no secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Lease {
-    /// Lease id.
-    pub id: LeaseId,
-    /// Bot holding the lease.
-    pub bot: BotId,
-    /// Login role created for the lease.
-    pub username: String,
-    /// Database server, without password.
-    pub target: String,
-    /// When the lease was issued, from Ward's clock.
-    #[serde(with = "time::serde::rfc3339")]
-    pub issued_at: OffsetDateTime,
-    /// When the lease ends, from Ward's clock; also the role's VALID UNTIL.
-    #[serde(with = "time::serde::rfc3339")]
-    pub expires_at: OffsetDateTime,
-}
-
-impl Lease {
-    /// Reports whether the lease has ended at `now`.
-    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
-        now >= self.expires_at
-    }
-}
-
-/// A newly issued credential. `Debug` shows the password as `[REDACTED]`.
-#[derive(Debug)]
-pub struct DynamicCredential {
-    /// The lease record to store.
-    pub lease: Lease,
-    /// Login role name.
-    pub username: String,
-    /// Password of the role; returned to the bot once, never stored.
-    pub password: SecretString,
-}
-
-/// Result of `revoke`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum RevokeOutcome {
-    /// The role was dropped after its sessions were ended.
-    Dropped {
-        /// Sessions of the role that were terminated.
-        sessions_terminated: i64,
-    },
-    /// No role of that name exists, for example after an earlier revoke.
-    AlreadyGone,
-}
-
-/// Result of one reaping pass.
-#[derive(Debug, Default)]
-pub struct ReapReport {
-    /// Leases whose role was dropped or was already gone; the server marks
-    /// them revoked.
-    pub revoked: Vec<LeaseId>,
-    /// Leases whose revoke failed; the server keeps them and retries on the
-    /// next pass.
-    pub failed: Vec<(LeaseId, ConnectorError)>,
-}
 
 /// Issues and revokes dynamic PostgreSQL login roles.
 #[derive(Debug, Clone)]
@@ -337,6 +133,17 @@ impl DynamicPostgres {
         ttl: Duration,
         now: OffsetDateTime,
     ) -> Result<Lease, ConnectorError> {
+        if lease.is_expired(now) {
+            return Err(ConnectorError::InvalidInput {
+                field: "lease",
+                reason: format!(
+                    "lease {} expired at {}; request a new lease",
+                    lease.id,
+                    rfc3339(lease.expires_at)?
+                ),
+            });
+        }
+        self.check_ttl(ttl)?;
         let expires_at = now + ttl;
         let total = expires_at - lease.issued_at;
         if total > self.max_ttl {
@@ -524,18 +331,8 @@ fn rfc3339(at: OffsetDateTime) -> Result<String, ConnectorError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn config() -> DynamicPostgresConfig {
-        DynamicPostgresConfig {
-            admin_url: SecretString::from("postgres://ward_admin:AdminPw0rd@127.0.0.1:5432/test"),
-            role_prefix: default_role_prefix(),
-            default_ttl: default_ttl(),
-            max_ttl: default_max_ttl(),
-            grants: vec!["GRANT SELECT ON ALL TABLES IN SCHEMA public TO {{name}}".to_string()],
-            password: PasswordPolicy::default(),
-            connect_timeout_ms: 1000,
-        }
-    }
+    use config::tests::config;
+    use ward_core::id::BotId;
 
     #[test]
     fn role_name_is_clean_and_bounded() {
@@ -557,32 +354,6 @@ mod tests {
             role_name("ward", "a").unwrap(),
             role_name("ward", "a").unwrap()
         );
-    }
-
-    #[test]
-    fn grant_without_placeholder_rejected() {
-        let mut cfg = config();
-        cfg.grants = vec!["GRANT SELECT ON t TO someone".to_string()];
-        assert_eq!(cfg.build().unwrap_err().field, "grants[0]");
-        cfg.grants = vec!["GRANT SELECT ON t TO {{name}}; DROP TABLE t".to_string()];
-        assert_eq!(cfg.build().unwrap_err().field, "grants[0]");
-    }
-
-    #[test]
-    fn ttl_fields_validated() {
-        let mut cfg = config();
-        cfg.default_ttl = "48h".to_string();
-        assert_eq!(cfg.build().unwrap_err().field, "default_ttl");
-        let mut cfg = config();
-        cfg.max_ttl = "forever".to_string();
-        assert_eq!(cfg.build().unwrap_err().field, "max_ttl");
-    }
-
-    #[test]
-    fn prefix_validated() {
-        let mut cfg = config();
-        cfg.role_prefix = "Ward\"x".to_string();
-        assert_eq!(cfg.build().unwrap_err().field, "role_prefix");
     }
 
     #[test]
@@ -615,29 +386,23 @@ mod tests {
         assert!(issuer.check_ttl(Duration::ZERO).is_err());
     }
 
-    #[test]
-    fn lease_expiry_is_inclusive() {
+    #[tokio::test]
+    async fn renew_after_expiry_rejected() {
+        let issuer = config().build().unwrap();
         let now = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
         let lease = Lease {
             id: LeaseId::generate(),
             bot: BotId::generate(),
-            username: "ward_x_abc".to_string(),
-            target: "postgres://ward_admin@127.0.0.1:5432/test".to_string(),
+            username: "ward_x_abcdefghij".to_string(),
+            target: issuer.admin().redacted().to_string(),
             issued_at: now,
             expires_at: now + Duration::minutes(5),
         };
-        assert!(!lease.is_expired(now + Duration::minutes(4)));
-        assert!(lease.is_expired(now + Duration::minutes(5)));
-        let json = serde_json::to_string(&lease).unwrap();
-        assert!(json.contains("\"id\":\"lse_"), "{json}");
-        let back: Lease = serde_json::from_str(&json).unwrap();
-        assert_eq!(back, lease);
-    }
-
-    #[test]
-    fn config_debug_hides_admin_password() {
-        let cfg = config();
-        assert!(!format!("{cfg:?}").contains("AdminPw0rd"));
-        assert!(!format!("{:?}", cfg.build().unwrap()).contains("AdminPw0rd"));
+        let err = issuer
+            .renew(&lease, Duration::minutes(5), now + Duration::minutes(6))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "invalid_input");
+        assert!(err.to_string().contains("request a new lease"), "{err}");
     }
 }
