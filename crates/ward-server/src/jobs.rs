@@ -126,6 +126,10 @@ async fn check_owners(state: &AppState, bot: &Bot, report: &mut LifecycleReport)
     Ok(())
 }
 
+/// Marks a bot whose review date has passed as overdue, and quarantines it
+/// once the grace period after the review date is over. The grace period
+/// counts from the review date, not from the run that noticed it, so a job
+/// that ran late does not extend it.
 async fn check_review(state: &AppState, bot: &Bot, report: &mut LifecycleReport) -> ApiResult<()> {
     let now = state.now();
     let now_text = ward_core::clock::format_timestamp(now);
@@ -136,25 +140,25 @@ async fn check_review(state: &AppState, bot: &Bot, report: &mut LifecycleReport)
     if bot.review_by.as_str() > now_text.as_str() {
         return Ok(());
     }
-    let Some(since) = bot.review_overdue_since.clone() else {
+    let mut changed = false;
+    if bot.review_overdue_since.is_none() {
         bots::mark_review_overdue(&mut tx, &bot.id, &now_text).await?;
         let entry = AuditEntry::new(SYSTEM, "bot.review_overdue", Outcome::Success)
             .bot(&bot.id)
             .details(serde_json::json!({"review_by": bot.review_by}));
         ward_audit::append(&mut tx, now, &entry).await?;
-        tx.commit().await?;
         report.review_overdue.push(bot.name.clone());
-        return Ok(());
-    };
-    let overdue_at = ward_core::clock::parse_timestamp(&since)
-        .map_err(|err| crate::error::ApiError::internal("reading review_overdue_since", err))?;
-    let grace_over = now >= overdue_at + time::Duration::days(state.config.review_grace_days);
+        changed = true;
+    }
+    let review_by = ward_core::clock::parse_timestamp(&bot.review_by)
+        .map_err(|err| crate::error::ApiError::internal("reading review_by", err))?;
+    let grace_over = now >= review_by + time::Duration::days(state.config.review_grace_days);
     let may_quarantine =
         bot.state == BotState::Active.as_str() || bot.state == BotState::Suspended.as_str();
     if grace_over && may_quarantine {
         let reason = format!(
-            "review overdue since {since}, past the {}-day grace period",
-            state.config.review_grace_days
+            "review overdue since {}, past the {}-day grace period",
+            bot.review_by, state.config.review_grace_days
         );
         change_state(
             state,
@@ -165,8 +169,11 @@ async fn check_review(state: &AppState, bot: &Bot, report: &mut LifecycleReport)
             &reason,
         )
         .await?;
-        tx.commit().await?;
         report.quarantined.push(bot.name.clone());
+        changed = true;
+    }
+    if changed {
+        tx.commit().await?;
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod client;
+mod cmd_alerts;
 mod cmd_audit;
 mod cmd_bot;
 mod cmd_detect;
@@ -47,6 +48,9 @@ enum Command {
     /// Query and verify the audit log.
     #[command(subcommand)]
     Audit(cmd_audit::AuditCommand),
+    /// List alerts from behavioural detection and record verdicts.
+    #[command(subcommand)]
+    Alerts(cmd_alerts::AlertsCommand),
     /// Find hardcoded credentials in files, RPA projects and git history.
     Scan(cmd_scan::ScanArgs),
     /// Stream activity log files to a Ward server.
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         Command::Bot(command) => cmd_bot::run(command),
         Command::Request(command) => cmd_request::run(command),
         Command::Audit(command) => cmd_audit::run(command),
+        Command::Alerts(command) => cmd_alerts::run(command),
         Command::Scan(args) => cmd_scan::run(args),
         Command::Ingest(args) => cmd_detect::run_ingest(args),
         Command::Detect(command) => cmd_detect::run(command),

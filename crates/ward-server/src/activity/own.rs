@@ -64,7 +64,7 @@ pub fn event_from_audit(record: &AuditRecord) -> Option<Event> {
     if record.action == "events.ingest" || record.action.starts_with("server.") {
         return None;
     }
-    if record.bot.is_none() && !is_auth && !denied {
+    if record.bot.is_none() && (record.actor == "system" || (!is_auth && !denied)) {
         return None;
     }
     let time = ward_core::clock::parse_timestamp(&record.at).ok()?;

@@ -159,3 +159,57 @@ async fn resolve(
         None => Err(Denial::Rejected { reason: "unknown, expired or revoked token", bot_id: None }),
     }
 }
+
+/// Opens the request's write transaction and authenticates the caller. On
+/// failure the denial is audited and committed before the 403 is returned.
+pub async fn begin(
+    state: &AppState,
+    headers: &HeaderMap,
+    source: ClientAddr,
+    target: &str,
+) -> VaultResult<(ward_store::WriteTx, Principal)> {
+    let mut tx = state.store.begin_write().await?;
+    match authenticate(state, &mut tx, headers, source, target).await {
+        Ok(principal) => Ok((tx, principal)),
+        Err(err) => {
+            tx.commit().await?;
+            Err(err)
+        }
+    }
+}
+
+/// Audits a denial of `action` on `target` by `principal`, commits, and
+/// returns Vault's policy-denial 403.
+pub async fn deny(
+    state: &AppState,
+    mut tx: ward_store::WriteTx,
+    principal: &Principal,
+    action: &str,
+    target: &str,
+) -> VaultApiError {
+    let entry = principal
+        .audit(action, Outcome::Denied)
+        .target(target)
+        .details(serde_json::json!({"accessor": principal.accessor(), "reason": "no grant covers the path and capability"}));
+    if let Err(err) = ward_audit::append(&mut tx, state.now(), &entry).await {
+        return err.into();
+    }
+    if let Err(err) = tx.commit().await {
+        return err.into();
+    }
+    VaultApiError::denied()
+}
+
+/// Passes for admin callers; audits and denies everyone else.
+pub async fn require_admin(
+    state: &AppState,
+    tx: ward_store::WriteTx,
+    principal: &Principal,
+    action: &str,
+    target: &str,
+) -> VaultResult<ward_store::WriteTx> {
+    match principal {
+        Principal::Admin { .. } => Ok(tx),
+        Principal::Bot { .. } => Err(deny(state, tx, principal, action, target).await),
+    }
+}

@@ -11,6 +11,7 @@ mod approle;
 mod body;
 mod caller;
 mod kv;
+mod kv_meta;
 pub mod reply;
 mod sys;
 mod token;
