@@ -12,9 +12,11 @@ pub mod error;
 pub mod jobs;
 pub mod keys;
 pub mod metrics;
+pub mod openapi;
 mod serve;
 pub mod state;
 pub mod tls;
+pub mod vault_api;
 
 pub use config::ServerConfig;
 pub use serve::{app, open_state, schemas, serve, verify_audit_offline};

@@ -17,14 +17,20 @@ use crate::state::AppState;
 
 /// Every schema the server needs, in the order they are migrated.
 pub fn schemas() -> Vec<Schema> {
-    vec![ward_audit::SCHEMA, crate::activity::ACTIVITY_SCHEMA]
+    vec![ward_audit::SCHEMA, crate::activity::ACTIVITY_SCHEMA, ward_vault::SCHEMA]
 }
 
 /// Builds the full router over `state`.
 pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     crate::api::router()
+        .merge(crate::vault_api::router())
         .route("/metrics", get(crate::metrics::render))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::vault_api::refuse_when_sealed,
+        ))
+        .route("/v1/openapi.json", get(crate::openapi::serve_document))
         .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(RequestBodyLimitLayer::new(max_body))
         .with_state(state)
@@ -43,7 +49,9 @@ pub async fn open_state(config: ServerConfig) -> anyhow::Result<AppState> {
         None => Arc::new(SystemClock),
     };
     let detection = crate::activity::Detection::load(store.reader()).await?;
+    let vault = crate::vault_api::open_vault(&store, config.dev, clock.now()).await?;
     Ok(AppState {
+        vault,
         detection,
         store,
         clock,
@@ -80,7 +88,7 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
             )
         })?;
 
-    let app = app(state.clone()).into_make_service();
+    let app = app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let handle = axum_server::Handle::new();
     tokio::spawn(shutdown_on_signal(handle.clone()));
     if config.dev {
