@@ -191,15 +191,15 @@ fn list_blobs(repo: &Path) -> Result<Vec<BlobRef>, ScanError> {
         let token = String::from_utf8_lossy(&token);
         let token = token.trim_start_matches('\n');
         if let Some(blob) = pending.take() {
-            if let Some(origin) = &origin {
-                if seen.insert(blob.clone()) {
-                    blobs.push(BlobRef {
-                        seq: blobs.len(),
-                        blob,
-                        path: token.to_string(),
-                        origin: origin.clone(),
-                    });
-                }
+            if let Some(origin) = &origin
+                && seen.insert(blob.clone())
+            {
+                blobs.push(BlobRef {
+                    seq: blobs.len(),
+                    blob,
+                    path: token.to_string(),
+                    origin: origin.clone(),
+                });
             }
             continue;
         }
@@ -330,13 +330,13 @@ fn read_responses(
             .map_err(|e| format!("reading blob {id} failed: {e}"))?;
         let mut newline = [0u8; 1];
         reader.read_exact(&mut newline).map_err(|e| e.to_string())?;
-        if let Some(meta) = meta {
-            if !deliver(Blob {
+        if let Some(meta) = meta
+            && !deliver(Blob {
                 meta: meta.clone(),
                 bytes,
-            }) {
-                break;
-            }
+            })
+        {
+            break;
         }
     }
     Ok(skipped)

@@ -71,7 +71,7 @@ fn rank(
 /// highest priority, then confidence, then length; the winner inherits an argument
 /// name from a loser when it has none. Output is ordered by position.
 pub fn dedupe_overlaps(mut candidates: Vec<Candidate>) -> Vec<Candidate> {
-    candidates.sort_by(|a, b| rank(b).cmp(&rank(a)));
+    candidates.sort_by_key(|c| std::cmp::Reverse(rank(c)));
     let mut kept: Vec<Candidate> = Vec::with_capacity(candidates.len());
     for candidate in candidates {
         if let Some(winner) = kept

@@ -57,6 +57,12 @@ pub struct GenericDetector {
     netrc: Regex,
 }
 
+impl Default for GenericDetector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl GenericDetector {
     /// Compiles the detectors.
     #[expect(

@@ -168,10 +168,10 @@ impl TextDetector {
             if !active[index] {
                 continue;
             }
-            if let Some(path_regex) = &rule.path {
-                if !path_regex.is_match(path) {
-                    continue;
-                }
+            if let Some(path_regex) = &rule.path
+                && !path_regex.is_match(path)
+            {
+                continue;
             }
             self.scan_rule(index, text, &mut out);
         }
@@ -220,10 +220,10 @@ impl TextDetector {
                 continue;
             }
             let mut secret = secret_match.as_str().to_string();
-            if let Some(min) = rule.entropy {
-                if value::shannon_entropy(&secret) < min {
-                    continue;
-                }
+            if let Some(min) = rule.entropy
+                && value::shannon_entropy(&secret) < min
+            {
+                continue;
             }
             if rule.id == PRIVATE_KEY_RULE {
                 match normalize_private_key(&secret) {

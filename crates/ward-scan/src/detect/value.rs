@@ -127,10 +127,10 @@ pub fn is_placeholder(value: &str) -> bool {
     }
     // A single repeated character (`xxxx`, `****`, `....`) or a run of x's with separators.
     let mut chars = lower.chars().filter(|c| !matches!(c, '-' | '_' | ' '));
-    if let Some(first) = chars.next() {
-        if chars.all(|c| c == first) {
-            return true;
-        }
+    if let Some(first) = chars.next()
+        && chars.all(|c| c == first)
+    {
+        return true;
     }
     if lower.contains("xxxx")
         || lower.contains("****")

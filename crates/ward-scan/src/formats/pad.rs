@@ -19,6 +19,12 @@ pub struct PadDetector {
     parameter: Regex,
 }
 
+impl Default for PadDetector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl PadDetector {
     /// Compiles the patterns.
     #[expect(

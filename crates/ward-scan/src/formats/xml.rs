@@ -158,12 +158,12 @@ impl Walker<'_> {
                 );
             }
         }
-        if let (Some(name), Some((value, offset, value_end))) = (&name_attr, &value_attr) {
-            if is_secret_name(name) {
-                let raw = self.text.get(*offset..*value_end).unwrap_or("");
-                let activity = display_name.clone().or_else(|| self.activity());
-                self.push_literal(XML_KEY_VALUE, value, raw, *offset, name, activity);
-            }
+        if let (Some(name), Some((value, offset, value_end))) = (&name_attr, &value_attr)
+            && is_secret_name(name)
+        {
+            let raw = self.text.get(*offset..*value_end).unwrap_or("");
+            let activity = display_name.clone().or_else(|| self.activity());
+            self.push_literal(XML_KEY_VALUE, value, raw, *offset, name, activity);
         }
         if local == "stage" {
             self.stage = (stage_type.as_deref() == Some("Data")).then(|| Stage {
