@@ -67,9 +67,9 @@ fn rank(
     )
 }
 
-/// Keeps, among candidates covering the same characters (or cell), the one with the
-/// highest priority, then confidence, then length; the winner inherits an argument
-/// name from a loser when it has none. Output is ordered by position.
+/// Keeps one candidate among those covering the same characters (or cell): the one
+/// with the highest priority, then confidence, then length. The winner inherits an
+/// argument name from a loser when it has none. Output is ordered by position.
 pub fn dedupe_overlaps(mut candidates: Vec<Candidate>) -> Vec<Candidate> {
     candidates.sort_by_key(|c| std::cmp::Reverse(rank(c)));
     let mut kept: Vec<Candidate> = Vec::with_capacity(candidates.len());

@@ -57,7 +57,7 @@ pub struct FileInput<'a> {
 pub struct Warning {
     /// The file.
     pub path: String,
-    /// What went wrong.
+    /// Description of the problem.
     pub message: String,
 }
 
@@ -99,7 +99,7 @@ impl Scanner {
         })
     }
 
-    /// The settings in use.
+    /// Returns the settings in use.
     pub fn options(&self) -> &ScanOptions {
         &self.options
     }

@@ -253,9 +253,9 @@ struct ProgressDisplay {
 }
 
 impl ProgressDisplay {
-    fn start(progress: Arc<Progress>, wanted: bool) -> ProgressDisplay {
+    fn start(progress: Arc<Progress>, enabled: bool) -> ProgressDisplay {
         let done = Arc::new(AtomicBool::new(false));
-        if !wanted || !std::io::stderr().is_terminal() {
+        if !enabled || !std::io::stderr().is_terminal() {
             return ProgressDisplay { done, thread: None };
         }
         let bar = indicatif::ProgressBar::new_spinner();

@@ -333,7 +333,7 @@ fn git_history_findings_carry_commit() {
     assert!(finding["git"]["author_date"].is_string());
 }
 
-/// Accepts one HTTP request, answers 201 with `{"stored": N, "linked": 0}`,
+/// Accepts one HTTP request, replies 201 with `{"stored": N, "linked": 0}`,
 /// and returns the request head and body.
 fn serve_once(listener: TcpListener) -> std::thread::JoinHandle<(String, String)> {
     std::thread::spawn(move || {

@@ -305,7 +305,7 @@ fn clean_key(key: &str) -> String {
         .to_string()
 }
 
-/// Returns the line of `text` that holds byte `offset`.
+/// Returns the line of `text` that contains byte `offset`.
 pub fn line_around(text: &str, offset: usize) -> &str {
     let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);

@@ -18,7 +18,7 @@ use generic::{ASSIGNMENT_KEYWORDS, GenericDetector};
 /// Rule id of the built-in PEM private key rule, whose secret is normalised.
 pub const PRIVATE_KEY_RULE: &str = "private-key";
 
-/// Which candidate wins when two cover the same characters.
+/// Rank of a detector, deciding the winner when two candidates cover the same characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Priority {
     /// A credential name with a value.
@@ -29,7 +29,7 @@ pub enum Priority {
     Specific,
 }
 
-/// Where a candidate sits in its file.
+/// Position of a candidate in its file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     /// Byte range of the secret in the decoded text.
@@ -53,11 +53,11 @@ pub enum Location {
 pub struct Candidate {
     /// Rule id.
     pub rule_id: String,
-    /// Where it is.
+    /// Position in the file.
     pub location: Location,
     /// The secret as it will be reported.
     pub secret: String,
-    /// How sure the detector is.
+    /// Confidence given by the detector.
     pub confidence: Confidence,
     /// Overlap tie-breaker.
     pub priority: Priority,
@@ -142,7 +142,7 @@ impl TextDetector {
         })
     }
 
-    /// The rule set in use.
+    /// Returns the rule set in use.
     pub fn rules(&self) -> &RuleSet {
         &self.rules
     }

@@ -31,7 +31,7 @@ const NAME_ATTRIBUTES: &[&str] = &["x:Key", "key", "Key", "name", "Name"];
 const VALUE_ATTRIBUTES: &[&str] = &["value", "Value", "Default", "defaultValue", "DefaultValue"];
 const MIN_LEN: usize = 4;
 
-/// What the XML document is, for the RPA context.
+/// Flavour of an XML document, used for the RPA context.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum XmlKind {
     /// UiPath workflow.

@@ -25,7 +25,7 @@ const REGEX_SIZE_LIMIT: usize = 64 * 1024 * 1024;
 pub struct Rule {
     /// Rule id.
     pub id: String,
-    /// What the rule detects.
+    /// Description of what the rule detects.
     pub description: String,
     /// Content regex; `None` for a path-only rule.
     pub regex: Option<Regex>,
