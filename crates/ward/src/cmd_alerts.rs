@@ -12,6 +12,7 @@ const COLUMNS: &[&str] = &["id", "identity", "score", "status", "last_seen", "su
 /// Options shared by every `ward alerts` subcommand.
 #[derive(Debug, clap::Args)]
 pub struct Common {
+    /// Output format: table or json.
     #[arg(long, short, value_enum, default_value_t)]
     output: OutputFormat,
     #[command(flatten)]
@@ -37,6 +38,7 @@ pub enum AlertsCommand {
     },
     /// Show one alert with its signals and explanations.
     Show {
+        /// Alert id (alr_…).
         id: String,
         /// Print it as an OCSF Detection Finding instead.
         #[arg(long)]
@@ -46,7 +48,9 @@ pub enum AlertsCommand {
     },
     /// Mark an alert as seen and real; the baseline stays as it is.
     Ack {
+        /// Alert id (alr_…).
         id: String,
+        /// Note recorded with the decision.
         #[arg(long)]
         note: Option<String>,
         #[command(flatten)]
@@ -54,7 +58,9 @@ pub enum AlertsCommand {
     },
     /// Mark an alert as a false positive; its behaviour joins the baseline.
     FalsePositive {
+        /// Alert id (alr_…).
         id: String,
+        /// Note recorded with the decision.
         #[arg(long)]
         note: Option<String>,
         #[command(flatten)]

@@ -31,6 +31,7 @@ pub enum AuditCommand {
         /// Most entries to return (1-10000).
         #[arg(long, default_value_t = 1000)]
         limit: u32,
+        /// Output format: table or json.
         #[arg(long, short, value_enum, default_value_t)]
         output: OutputFormat,
         #[command(flatten)]
@@ -45,6 +46,7 @@ pub enum AuditCommand {
         /// Public key file to check checkpoints with [default: DATA_DIR/keys/audit-signing.pub].
         #[arg(long)]
         public_key: Option<PathBuf>,
+        /// Output format: table or json.
         #[arg(long, short, value_enum, default_value_t)]
         output: OutputFormat,
     },
@@ -52,23 +54,55 @@ pub enum AuditCommand {
 
 pub fn run(command: AuditCommand) -> anyhow::Result<ExitCode> {
     match command {
-        AuditCommand::Query { bot, actor, action, since, until, limit, output, client } => {
+        AuditCommand::Query {
+            bot,
+            actor,
+            action,
+            since,
+            until,
+            limit,
+            output,
+            client,
+        } => {
             let mut query = vec![("limit", limit.to_string())];
-            for (key, value) in [("bot", bot), ("actor", actor), ("action", action), ("since", since), ("until", until)] {
+            for (key, value) in [
+                ("bot", bot),
+                ("actor", actor),
+                ("action", action),
+                ("since", since),
+                ("until", until),
+            ] {
                 if let Some(value) = value {
                     query.push((key, value));
                 }
             }
             let entries = Client::new(&client)?.get("/v1/audit", &query)?;
-            print(output, &entries, &["seq", "at", "actor", "action", "bot", "target", "outcome", "details"]);
+            print(
+                output,
+                &entries,
+                &[
+                    "seq", "at", "actor", "action", "bot", "target", "outcome", "details",
+                ],
+            );
             Ok(ExitCode::SUCCESS)
         }
-        AuditCommand::Verify { data_dir, public_key, output } => verify(&data_dir, public_key.as_deref(), output),
+        AuditCommand::Verify {
+            data_dir,
+            public_key,
+            output,
+        } => verify(&data_dir, public_key.as_deref(), output),
     }
 }
 
-fn verify(data_dir: &std::path::Path, public_key: Option<&std::path::Path>, output: OutputFormat) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
+fn verify(
+    data_dir: &std::path::Path,
+    public_key: Option<&std::path::Path>,
+    output: OutputFormat,
+) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     let result = runtime.block_on(ward_server::verify_audit_offline(data_dir, public_key));
     match result {
         Ok(report) => {
@@ -79,7 +113,9 @@ fn verify(data_dir: &std::path::Path, public_key: Option<&std::path::Path>, outp
                     report.entries,
                     report.head_hash,
                     report.checkpoints,
-                    report.last_checkpoint_seq.map_or_else(|| "none".to_string(), |s| s.to_string())
+                    report
+                        .last_checkpoint_seq
+                        .map_or_else(|| "none".to_string(), |s| s.to_string())
                 ),
             }
             Ok(ExitCode::SUCCESS)
@@ -87,8 +123,15 @@ fn verify(data_dir: &std::path::Path, public_key: Option<&std::path::Path>, outp
         Err(err) => match err.downcast_ref::<ward_audit::VerifyError>() {
             Some(ward_audit::VerifyError::Broken(failure)) => {
                 match output {
-                    OutputFormat::Json => print(output, &serde_json::json!({"intact": false, "seq": failure.seq, "reason": failure.reason}), &[]),
-                    OutputFormat::Table => println!("audit chain BROKEN at sequence {}: {}", failure.seq, failure.reason),
+                    OutputFormat::Json => print(
+                        output,
+                        &serde_json::json!({"intact": false, "seq": failure.seq, "reason": failure.reason}),
+                        &[],
+                    ),
+                    OutputFormat::Table => println!(
+                        "audit chain BROKEN at sequence {}: {}",
+                        failure.seq, failure.reason
+                    ),
                 }
                 Ok(ExitCode::from(1))
             }

@@ -9,7 +9,16 @@ use serde_json::{Value, json};
 use crate::client::{Client, ClientArgs};
 use crate::output::{OutputFormat, print};
 
-const COLUMNS: &[&str] = &["id", "name", "platform", "state", "owner_id", "review_by", "review_overdue", "owner_flag"];
+const COLUMNS: &[&str] = &[
+    "id",
+    "name",
+    "platform",
+    "state",
+    "owner_id",
+    "review_by",
+    "review_overdue",
+    "owner_flag",
+];
 
 /// Options shared by every `ward bot` subcommand.
 #[derive(Debug, clap::Args)]
@@ -60,6 +69,7 @@ pub enum BotCommand {
     },
     /// Show one bot by id or name.
     Show {
+        /// Bot id (bot_…) or name.
         bot: String,
         #[command(flatten)]
         common: Common,
@@ -74,6 +84,7 @@ pub enum BotCommand {
     Reactivate(TransitionArgs),
     /// Re-certify a bot as still needed, which moves its review date.
     Review {
+        /// Bot id (bot_…) or name.
         bot: String,
         /// Confirm the bot is still needed and correctly owned.
         #[arg(long, required = true)]
@@ -89,6 +100,7 @@ pub enum BotCommand {
     },
     /// Upload a new version of a workflow file the bot runs.
     Workflow {
+        /// Bot id (bot_…) or name.
         bot: String,
         /// The RPA file or script.
         file: PathBuf,
@@ -100,6 +112,7 @@ pub enum BotCommand {
     },
     /// List the workflow versions of a bot.
     Workflows {
+        /// Bot id (bot_…) or name.
         bot: String,
         #[command(flatten)]
         common: Common,
@@ -126,6 +139,7 @@ pub struct TransitionArgs {
 pub enum CredentialsCommand {
     /// Issue a role id and a new secret id; the secret id is shown once.
     Issue {
+        /// Bot id (bot_…) or name.
         bot: String,
         /// Lifetime of the secret id, such as 24h (at most the role's).
         #[arg(long)]
@@ -143,13 +157,25 @@ pub enum CredentialsCommand {
 
 pub fn run(command: BotCommand) -> anyhow::Result<ExitCode> {
     match command {
-        BotCommand::Create { name, purpose, owner, backup_owner, platform, review_by, common } => {
+        BotCommand::Create {
+            name,
+            purpose,
+            owner,
+            backup_owner,
+            platform,
+            review_by,
+            common,
+        } => {
             let body = json!({"name": name, "purpose": purpose, "owner": owner, "backup_owner": backup_owner,
                               "platform": platform, "review_by": review_by});
             let bot = Client::new(&common.client)?.post("/v1/bots", &body)?;
             print(common.output, &bot, COLUMNS);
         }
-        BotCommand::List { state, owner, common } => {
+        BotCommand::List {
+            state,
+            owner,
+            common,
+        } => {
             let mut query = Vec::new();
             if let Some(state) = state {
                 query.push(("state", state));
@@ -168,30 +194,67 @@ pub fn run(command: BotCommand) -> anyhow::Result<ExitCode> {
         BotCommand::Quarantine(args) => transition("quarantine", args)?,
         BotCommand::Retire(args) => transition("retire", args)?,
         BotCommand::Reactivate(args) => transition("reactivate", args)?,
-        BotCommand::Review { bot, certify, review_by, note, common } => {
+        BotCommand::Review {
+            bot,
+            certify,
+            review_by,
+            note,
+            common,
+        } => {
             let body = json!({"certify": certify, "review_by": review_by, "note": note});
-            let bot = Client::new(&common.client)?.post(&format!("/v1/bots/{bot}/review"), &body)?;
+            let bot =
+                Client::new(&common.client)?.post(&format!("/v1/bots/{bot}/review"), &body)?;
             print(common.output, &bot, COLUMNS);
         }
-        BotCommand::Workflow { bot, file, summary, common } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let name = file.file_name().and_then(|n| n.to_str()).context("the workflow file needs a UTF-8 file name")?;
+        BotCommand::Workflow {
+            bot,
+            file,
+            summary,
+            common,
+        } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let name = file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .context("the workflow file needs a UTF-8 file name")?;
             let body = match String::from_utf8(bytes) {
                 Ok(text) => json!({"name": name, "content": text, "summary": summary}),
                 Err(err) => {
                     use base64::Engine as _;
-                    let encoded = base64::engine::general_purpose::STANDARD.encode(err.into_bytes());
+                    let encoded =
+                        base64::engine::general_purpose::STANDARD.encode(err.into_bytes());
                     json!({"name": name, "content_base64": encoded, "summary": summary})
                 }
             };
-            let version = Client::new(&common.client)?.post(&format!("/v1/bots/{bot}/workflows"), &body)?;
+            let version =
+                Client::new(&common.client)?.post(&format!("/v1/bots/{bot}/workflows"), &body)?;
             print(common.output, &version, &[]);
         }
         BotCommand::Workflows { bot, common } => {
-            let versions = Client::new(&common.client)?.get(&format!("/v1/bots/{bot}/workflows"), &[])?;
-            print(common.output, &versions, &["name", "version", "content_sha256", "changed_by", "changed_at", "outside_working_hours", "summary"]);
+            let versions =
+                Client::new(&common.client)?.get(&format!("/v1/bots/{bot}/workflows"), &[])?;
+            print(
+                common.output,
+                &versions,
+                &[
+                    "name",
+                    "version",
+                    "content_sha256",
+                    "changed_by",
+                    "changed_at",
+                    "outside_working_hours",
+                    "summary",
+                ],
+            );
         }
-        BotCommand::Credentials(CredentialsCommand::Issue { bot, ttl, num_uses, cidr, common }) => {
+        BotCommand::Credentials(CredentialsCommand::Issue {
+            bot,
+            ttl,
+            num_uses,
+            cidr,
+            common,
+        }) => {
             issue_credentials(&bot, ttl, num_uses, cidr, &common)?;
         }
     }
@@ -199,16 +262,30 @@ pub fn run(command: BotCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn transition(name: &str, args: TransitionArgs) -> anyhow::Result<()> {
-    let bot = Client::new(&args.common.client)?.post(&format!("/v1/bots/{}/{name}", args.bot), &json!({"reason": args.reason}))?;
+    let bot = Client::new(&args.common.client)?.post(
+        &format!("/v1/bots/{}/{name}", args.bot),
+        &json!({"reason": args.reason}),
+    )?;
     print(args.common.output, &bot, COLUMNS);
     Ok(())
 }
 
 /// Reads the role id and creates a secret id through the Vault-compatible
 /// AppRole endpoints, where the role name is the bot name.
-fn issue_credentials(bot: &str, ttl: Option<String>, num_uses: Option<u32>, cidr: Vec<String>, common: &Common) -> anyhow::Result<()> {
+fn issue_credentials(
+    bot: &str,
+    ttl: Option<String>,
+    num_uses: Option<u32>,
+    cidr: Vec<String>,
+    common: &Common,
+) -> anyhow::Result<()> {
     let client = Client::new(&common.client)?;
-    let name = client.get(&format!("/v1/bots/{bot}"), &[])?.get("name").and_then(Value::as_str).context("the server returned no bot name")?.to_string();
+    let name = client
+        .get(&format!("/v1/bots/{bot}"), &[])?
+        .get("name")
+        .and_then(Value::as_str)
+        .context("the server returned no bot name")?
+        .to_string();
     let role = client.get(&format!("/v1/auth/approle/role/{name}/role-id"), &[])?;
     let mut body = json!({});
     if let Some(ttl) = ttl {
@@ -231,7 +308,9 @@ fn issue_credentials(bot: &str, ttl: Option<String>, num_uses: Option<u32>, cidr
     });
     print(common.output, &result, &[]);
     if common.output == OutputFormat::Table {
-        eprintln!("The secret id is shown only this once. Give it to the bot through its platform's credential store.");
+        eprintln!(
+            "The secret id is shown only this once. Give it to the bot through its platform's credential store."
+        );
     }
     Ok(())
 }

@@ -25,6 +25,7 @@ pub enum OperatorCommand {
         /// Read the initial password from WARD_OPERATOR_PASSWORD (at least 12 characters).
         #[arg(long, env = "WARD_OPERATOR_PASSWORD", hide_env_values = true)]
         password: String,
+        /// Output format: table or json.
         #[arg(long, short, value_enum, default_value_t)]
         output: OutputFormat,
         #[command(flatten)]
@@ -32,6 +33,7 @@ pub enum OperatorCommand {
     },
     /// List operator accounts.
     List {
+        /// Output format: table or json.
         #[arg(long, short, value_enum, default_value_t)]
         output: OutputFormat,
         #[command(flatten)]
@@ -45,6 +47,7 @@ pub enum OperatorCommand {
         /// Number of shares needed to unseal.
         #[arg(long, default_value_t = 3)]
         key_threshold: u32,
+        /// Output format: table or json.
         #[arg(long, short, value_enum, default_value_t)]
         output: OutputFormat,
         #[command(flatten)]
@@ -54,6 +57,7 @@ pub enum OperatorCommand {
     Unseal {
         /// A key share, hex or base64, as printed by `ward operator init`.
         share: String,
+        /// Output format: table or json.
         #[arg(long, short, value_enum, default_value_t)]
         output: OutputFormat,
         #[command(flatten)]
@@ -66,6 +70,7 @@ pub enum OperatorCommand {
     },
     /// Show whether the vault is initialised and sealed.
     Status {
+        /// Output format: table or json.
         #[arg(long, short, value_enum, default_value_t)]
         output: OutputFormat,
         #[command(flatten)]
@@ -75,13 +80,32 @@ pub enum OperatorCommand {
 
 pub fn run(command: OperatorCommand) -> anyhow::Result<ExitCode> {
     match command {
-        OperatorCommand::Create { person, username, roles, password, output, client } => {
+        OperatorCommand::Create {
+            person,
+            username,
+            roles,
+            password,
+            output,
+            client,
+        } => {
             let body = json!({"person": person, "username": username, "roles": roles, "password": password});
             let created = Client::new(&client)?.post("/v1/operators", &body)?;
             if output == OutputFormat::Table {
-                let secret = created.get("totp_secret").and_then(Value::as_str).unwrap_or("?");
-                let uri = created.get("totp_uri").and_then(Value::as_str).unwrap_or("?");
-                println!("operator created: {}", created.pointer("/operator/id").and_then(Value::as_str).unwrap_or("?"));
+                let secret = created
+                    .get("totp_secret")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?");
+                let uri = created
+                    .get("totp_uri")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?");
+                println!(
+                    "operator created: {}",
+                    created
+                        .pointer("/operator/id")
+                        .and_then(Value::as_str)
+                        .unwrap_or("?")
+                );
                 println!("TOTP secret (shown once; add it to an authenticator app): {secret}");
                 println!("TOTP URI: {uri}");
             } else {
@@ -90,14 +114,27 @@ pub fn run(command: OperatorCommand) -> anyhow::Result<ExitCode> {
         }
         OperatorCommand::List { output, client } => {
             let list = Client::new(&client)?.get("/v1/operators", &[])?;
-            print(output, &list, &["id", "username", "roles", "failed_logins", "locked_until"]);
+            print(
+                output,
+                &list,
+                &["id", "username", "roles", "failed_logins", "locked_until"],
+            );
         }
-        OperatorCommand::Init { key_shares, key_threshold, output, client } => {
+        OperatorCommand::Init {
+            key_shares,
+            key_threshold,
+            output,
+            client,
+        } => {
             let body = json!({"secret_shares": key_shares, "secret_threshold": key_threshold});
             let result = Client::new(&client)?.put("/v1/sys/init", &body)?;
             print_init(output, &result)?;
         }
-        OperatorCommand::Unseal { share, output, client } => {
+        OperatorCommand::Unseal {
+            share,
+            output,
+            client,
+        } => {
             let status = Client::new(&client)?.put("/v1/sys/unseal", &json!({"key": share}))?;
             print(output, &status, &[]);
         }
@@ -118,11 +155,20 @@ fn print_init(output: OutputFormat, result: &Value) -> anyhow::Result<()> {
         print(output, result, &[]);
         return Ok(());
     }
-    let keys = result.get("keys").and_then(Value::as_array).context("the server returned no key shares")?;
+    let keys = result
+        .get("keys")
+        .and_then(Value::as_array)
+        .context("the server returned no key shares")?;
     for (index, key) in keys.iter().enumerate() {
         println!("Unseal key {}: {}", index + 1, key.as_str().unwrap_or("?"));
     }
-    println!("Root token: {}", result.get("root_token").and_then(Value::as_str).unwrap_or("?"));
+    println!(
+        "Root token: {}",
+        result
+            .get("root_token")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+    );
     println!();
     println!("The shares are shown only this once. Store them apart, with different people.");
     println!("The vault starts sealed: run `ward operator unseal SHARE` with enough shares.");

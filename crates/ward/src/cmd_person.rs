@@ -56,14 +56,26 @@ pub struct Common {
 
 pub fn run(command: PersonCommand) -> anyhow::Result<ExitCode> {
     let (common, result) = match &command {
-        PersonCommand::Add { name, email, common } => {
-            (common, Client::new(&common.client)?.post("/v1/people", &json!({"name": name, "email": email}))?)
+        PersonCommand::Add {
+            name,
+            email,
+            common,
+        } => (
+            common,
+            Client::new(&common.client)?
+                .post("/v1/people", &json!({"name": name, "email": email}))?,
+        ),
+        PersonCommand::List { common } => {
+            (common, Client::new(&common.client)?.get("/v1/people", &[])?)
         }
-        PersonCommand::List { common } => (common, Client::new(&common.client)?.get("/v1/people", &[])?),
-        PersonCommand::Show { person, common } => (common, Client::new(&common.client)?.get(&format!("/v1/people/{person}"), &[])?),
-        PersonCommand::Leave { person, common } => {
-            (common, Client::new(&common.client)?.post(&format!("/v1/people/{person}/leave"), &json!({}))?)
-        }
+        PersonCommand::Show { person, common } => (
+            common,
+            Client::new(&common.client)?.get(&format!("/v1/people/{person}"), &[])?,
+        ),
+        PersonCommand::Leave { person, common } => (
+            common,
+            Client::new(&common.client)?.post(&format!("/v1/people/{person}/leave"), &json!({}))?,
+        ),
     };
     print(common.output, &result, COLUMNS);
     Ok(ExitCode::SUCCESS)
