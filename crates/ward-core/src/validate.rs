@@ -42,7 +42,27 @@ pub fn check_purpose(purpose: &str) -> Result<(), String> {
     if trimmed.contains('\n') {
         return Err("must be one sentence on one line".to_string());
     }
+    if has_sentence_break(trimmed) {
+        return Err(
+            "must be one sentence: put further detail in the bot's documentation".to_string(),
+        );
+    }
     Ok(())
+}
+
+/// Reports whether `text` holds two sentences: a word of five or more
+/// letters ends with `.`, `!` or `?`, and the next word starts with a capital.
+/// NOTE: a heuristic. The five-letter minimum lets abbreviations such as
+/// "e.g.", "Inc." or "Corp." through, so a break after a short word is missed.
+fn has_sentence_break(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words.windows(2).any(|pair| {
+        let Some(body) = pair[0].strip_suffix(['.', '!', '?']) else {
+            return false;
+        };
+        let ends_word = body.chars().count() >= 5 && body.chars().all(char::is_alphabetic);
+        ends_word && pair[1].starts_with(char::is_uppercase)
+    })
 }
 
 /// Checks a reason given for a state change: not blank, at most 500 characters.
@@ -91,6 +111,17 @@ mod tests {
         assert!(check_bot_name("Invoice").is_err());
         assert!(check_bot_name("1bot").is_err());
         assert!(check_bot_name("bot/x").is_err());
+    }
+
+    #[test]
+    fn purposes() {
+        assert!(check_purpose("Posts supplier invoices into SAP.").is_ok());
+        assert!(check_purpose("Copies files to the ERP, e.g. SAP, every night.").is_ok());
+        assert!(check_purpose("Posts invoices for Acme Corp. Every night.").is_ok());
+        assert!(check_purpose("Posts invoices. Then it emails the team.").is_err());
+        assert!(check_purpose("Does things").is_ok());
+        assert!(check_purpose("short").is_err());
+        assert!(check_purpose("Posts invoices\ninto SAP.").is_err());
     }
 
     #[test]

@@ -37,9 +37,12 @@ pub struct ServeArgs {
     /// Days a review may stay overdue before the bot is quarantined.
     #[arg(long, env = "WARD_REVIEW_GRACE_DAYS")]
     review_grace_days: Option<i64>,
-    /// Latest review date a bot may be given, in days from now.
+    /// Latest review date a bot may be given, in days from now [default: 365].
     #[arg(long, env = "WARD_REVIEW_MAX_DAYS")]
     review_max_days: Option<i64>,
+    /// Days from registration or certification to the next review [default: 90].
+    #[arg(long, env = "WARD_REVIEW_DEFAULT_DAYS")]
+    review_default_days: Option<i64>,
     /// Working hours in UTC, such as 07:00-19:00; workflow changes outside are flagged.
     #[arg(long, env = "WARD_WORKING_HOURS")]
     working_hours: Option<String>,
@@ -82,13 +85,18 @@ fn build_config(args: ServeArgs) -> anyhow::Result<ServerConfig> {
     if let Some(days) = args.review_max_days {
         config.review_max_days = days;
     }
+    if let Some(days) = args.review_default_days {
+        config.review_default_days = days;
+    }
     if let Some(hours) = args.working_hours {
         config.working_hours = hours;
     }
     if let Some(seconds) = args.lifecycle_interval {
         config.lifecycle_interval_secs = seconds;
     }
-    config.dev_root_token = std::env::var("WARD_DEV_ROOT_TOKEN").ok().filter(|t| !t.trim().is_empty());
+    config.dev_root_token = std::env::var("WARD_DEV_ROOT_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty());
     config.validate()?;
     Ok(config)
 }

@@ -230,6 +230,12 @@ pub async fn login(
             format!("too many failed sign-ins: the account is locked until {until}"),
         ));
     }
+    if operator.locked_until.is_some() {
+        // The lock has expired, so failures count from zero again. Without
+        // this, one wrong password after the lock would lock the account
+        // again, with no `auth.lockout` entry.
+        operators::record_success(&mut tx, &operator.id).await?;
+    }
     let roles = parse_roles(&operator.roles);
     let failure = check_credentials(
         &state,
