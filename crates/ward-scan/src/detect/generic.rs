@@ -70,9 +70,10 @@ impl GenericDetector {
         reason = "the patterns are constants covered by unit tests"
     )]
     pub fn new() -> GenericDetector {
-        // key, optional closing quote, operator, then a quoted or bare value.
+        // A key containing a credential keyword (so that the engine can skip to the
+        // keyword), an optional closing quote, an operator, then a quoted or bare value.
         let assignment = Regex::new(
-            r#"(?P<key>[A-Za-z_$@][A-Za-z0-9_.\-:]{0,80})["']?[ \t]*(?:===|!==|==|!=|:=|=>|<-|=|:)[ \t]*(?:"(?P<dq>(?:[^"\\\r\n]|\\.){1,400})"|'(?P<sq>[^'\r\n]{1,400})'|(?P<bare>[^\s"'<>;,\)\]\}]{1,400}))"#,
+            r#"(?P<key>[A-Za-z0-9_.\-:$@]{0,60}(?i:pass|pwd|pw|secret|token|key|auth|cred|api|pat)[A-Za-z0-9_.\-:]{0,60})["']?[ \t]*(?:===|!==|==|!=|:=|=>|<-|=|:)[ \t]*(?:"(?P<dq>(?:[^"\\\r\n]|\\.){1,400})"|'(?P<sq>[^'\r\n]{1,400})'|(?P<bare>[^\s"'<>;,\)\]\}]{1,400}))"#,
         )
         .expect("assignment regex compiles");
         let url = Regex::new(
