@@ -6,7 +6,6 @@
 //! folder, because someone who can rewrite the folder can also replace it.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
@@ -23,7 +22,10 @@ const PUBLIC_KEY_FILE: &str = "audit-signing.pub";
 #[derive(Debug, thiserror::Error)]
 pub enum SignerError {
     #[error("cannot read or write the audit signing key {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the audit signing key {path} is not 32 hex-encoded bytes: restore it from a backup")]
     Malformed { path: PathBuf },
 }
@@ -36,7 +38,9 @@ pub struct CheckpointSigner {
 
 impl std::fmt::Debug for CheckpointSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CheckpointSigner").field("key_id", &self.key_id).finish_non_exhaustive()
+        f.debug_struct("CheckpointSigner")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -44,7 +48,10 @@ impl CheckpointSigner {
     /// Loads the key from `keys_dir`, creating it on first use.
     pub fn load_or_create(keys_dir: &Path) -> Result<Self, SignerError> {
         let path = keys_dir.join(KEY_FILE);
-        let io = |source| SignerError::Io { path: path.clone(), source };
+        let io = |source| SignerError::Io {
+            path: path.clone(),
+            source,
+        };
         let key = if path.exists() {
             let text = fs::read_to_string(&path).map_err(io)?;
             let bytes: [u8; 32] = hex::decode(text.trim())
@@ -55,10 +62,14 @@ impl CheckpointSigner {
         } else {
             fs::create_dir_all(keys_dir).map_err(io)?;
             let key = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
-            write_private(&path, &hex::encode(key.to_bytes())).map_err(io)?;
+            ward_store::files::write_private(&path, &hex::encode(key.to_bytes())).map_err(io)?;
             let public = keys_dir.join(PUBLIC_KEY_FILE);
-            fs::write(&public, hex::encode(key.verifying_key().to_bytes()))
-                .map_err(|source| SignerError::Io { path: public, source })?;
+            fs::write(&public, hex::encode(key.verifying_key().to_bytes())).map_err(|source| {
+                SignerError::Io {
+                    path: public,
+                    source,
+                }
+            })?;
             tracing::info!(path = %path.display(), "audit signing key created");
             key
         };
@@ -79,8 +90,15 @@ impl CheckpointSigner {
 /// Reads the public key written beside the signing key in `keys_dir`, or a
 /// public key file given by path.
 pub fn read_public_key(path: &Path) -> Result<VerifyingKey, SignerError> {
-    let path = if path.is_dir() { path.join(PUBLIC_KEY_FILE) } else { path.to_path_buf() };
-    let text = fs::read_to_string(&path).map_err(|source| SignerError::Io { path: path.clone(), source })?;
+    let path = if path.is_dir() {
+        path.join(PUBLIC_KEY_FILE)
+    } else {
+        path.to_path_buf()
+    };
+    let text = fs::read_to_string(&path).map_err(|source| SignerError::Io {
+        path: path.clone(),
+        source,
+    })?;
     let bytes: [u8; 32] = hex::decode(text.trim())
         .ok()
         .and_then(|b| b.try_into().ok())
@@ -104,16 +122,23 @@ pub async fn write_checkpoint(
     signer: &CheckpointSigner,
     at: OffsetDateTime,
 ) -> Result<Option<i64>, AuditError> {
-    let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
+    let head: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((seq, head_hash)) = head else {
+        return Ok(None);
+    };
+    let last: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM audit_checkpoints")
+        .fetch_one(&mut *conn)
         .await?;
-    let Some((seq, head_hash)) = head else { return Ok(None) };
-    let last: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM audit_checkpoints").fetch_one(&mut *conn).await?;
     if last == Some(seq) {
         return Ok(None);
     }
     let at = ward_core::clock::format_timestamp(at);
-    let signature = signer.key.sign(checkpoint_message(seq, &head_hash, &at).as_bytes());
+    let signature = signer
+        .key
+        .sign(checkpoint_message(seq, &head_hash, &at).as_bytes());
     sqlx::query("INSERT INTO audit_checkpoints (seq, head_hash, at, key_id, signature) VALUES (?, ?, ?, ?, ?)")
         .bind(seq)
         .bind(&head_hash)
@@ -124,17 +149,4 @@ pub async fn write_checkpoint(
         .await?;
     tracing::debug!(seq, "audit checkpoint signed");
     Ok(Some(seq))
-}
-
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(contents.as_bytes())?;
-    file.sync_all()
 }

@@ -6,7 +6,6 @@
 //! secrets in the vault are protected by the sealed barrier instead.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
@@ -62,7 +61,7 @@ impl ServerKeys {
             let mut bytes = [0u8; 64];
             bytes[..32].copy_from_slice(&rand::random::<[u8; 32]>());
             bytes[32..].copy_from_slice(&rand::random::<[u8; 32]>());
-            write_private(&path, &hex::encode(bytes)).map_err(io)?;
+            ward_store::files::write_private(&path, &hex::encode(bytes)).map_err(io)?;
             tracing::info!(path = %path.display(), "server key created");
             bytes
         };
@@ -114,19 +113,6 @@ impl ServerKeys {
             .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad })
             .map_err(|_| KeyError::Decrypt)
     }
-}
-
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(contents.as_bytes())?;
-    file.sync_all()
 }
 
 #[cfg(test)]

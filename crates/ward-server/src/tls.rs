@@ -55,29 +55,23 @@ fn ensure_self_signed(dir: &Path) -> Result<(PathBuf, PathBuf), TlsError> {
         "::1".to_string(),
     ];
     let certified = rcgen::generate_simple_self_signed(names)?;
+    if key_path.exists() {
+        // A key without its certificate is left from an interrupted first start.
+        std::fs::remove_file(&key_path).map_err(|source| TlsError::Write {
+            path: key_path.clone(),
+            source,
+        })?;
+    }
     std::fs::write(&cert_path, certified.cert.pem()).map_err(|source| TlsError::Write {
         path: cert_path.clone(),
         source,
     })?;
-    write_private(&key_path, &certified.signing_key.serialize_pem()).map_err(|source| {
-        TlsError::Write {
+    ward_store::files::write_private(&key_path, &certified.signing_key.serialize_pem()).map_err(
+        |source| TlsError::Write {
             path: key_path.clone(),
             source,
-        }
-    })?;
+        },
+    )?;
     tracing::info!(cert = %cert_path.display(), "self-signed TLS certificate generated");
     Ok((cert_path, key_path))
-}
-
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(contents.as_bytes())
 }

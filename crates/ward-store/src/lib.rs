@@ -10,9 +10,10 @@
 //! of migrations under a component name. [`Store::open`] applies the missing
 //! ones at start and refuses a database whose schema is newer than the binary.
 
-mod error;
-mod migrate;
 pub mod bots;
+mod error;
+pub mod files;
+mod migrate;
 pub mod operators;
 pub mod people;
 pub mod requests;
@@ -63,7 +64,10 @@ impl Store {
             .max_connections(1)
             .connect_with(write_options(&path))
             .await
-            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
+            .map_err(|source| StoreError::Open {
+                path: path.clone(),
+                source,
+            })?;
         migrate::apply(&writer, &path, &CORE_SCHEMA).await?;
         for schema in schemas {
             migrate::apply(&writer, &path, schema).await?;
@@ -72,9 +76,16 @@ impl Store {
             .max_connections(4)
             .connect_with(write_options(&path).read_only(true))
             .await
-            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
+            .map_err(|source| StoreError::Open {
+                path: path.clone(),
+                source,
+            })?;
         tracing::info!(path = %path.display(), "store opened");
-        Ok(Store { writer, reader, path })
+        Ok(Store {
+            writer,
+            reader,
+            path,
+        })
     }
 
     /// Opens an existing database read-only without migrating it, for offline
@@ -88,7 +99,10 @@ impl Store {
             .max_connections(1)
             .connect_with(
                 SqliteConnectOptions::from_str("sqlite://")
-                    .map_err(|source| StoreError::Open { path: path.clone(), source })?
+                    .map_err(|source| StoreError::Open {
+                        path: path.clone(),
+                        source,
+                    })?
                     .filename(&path)
                     .read_only(true)
                     .busy_timeout(Duration::from_secs(10)),
