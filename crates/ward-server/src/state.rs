@@ -24,6 +24,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     pub metrics: Option<PrometheusHandle>,
     pub detection: Arc<crate::activity::Detection>,
+    /// The vault: seal state and keys while unsealed.
+    pub vault: Arc<crate::vault_api::VaultState>,
 }
 
 impl AppState {

@@ -187,6 +187,15 @@ pub async fn role_for_bot(conn: &mut SqliteConnection, bot_id: &str) -> Result<O
     row.as_ref().map(role_from_row).transpose()
 }
 
+/// Reads the role with `role_id`.
+pub async fn role_by_role_id(conn: &mut SqliteConnection, role_id: &str) -> Result<Option<Role>> {
+    let row = sqlx::query(concat!(select_role!(), " WHERE role_id = ?"))
+        .bind(role_id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(role_from_row).transpose()
+}
+
 /// Deletes a role with its secret ids and its bot's tokens.
 pub async fn delete_role(conn: &mut SqliteConnection, role_name: &str) -> Result<bool> {
     let Some(role) = read_role(conn, role_name).await? else {

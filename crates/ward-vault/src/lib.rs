@@ -34,3 +34,6 @@ pub const COMPONENT: &str = "vault";
 
 /// The vault's SQL migrations, applied in order. Every table starts with `vault_`.
 pub const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_vault.sql")];
+
+/// The vault's tables, for `ward_store::Store::open`.
+pub const SCHEMA: ward_store::Schema = ward_store::Schema { component: COMPONENT, migrations: MIGRATIONS };

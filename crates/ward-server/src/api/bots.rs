@@ -305,13 +305,28 @@ pub async fn change_state(
             "the bot changed state meanwhile; read it and retry",
         ));
     }
+    // A bot that may no longer run loses every vault token and secret id
+    // in the same transaction as the state change.
+    let revoked = if to.may_run() {
+        ward_vault::approle::Revoked::default()
+    } else {
+        ward_vault::approle::revoke_bot(tx, &bot.id)
+            .await
+            .map_err(|err| ApiError::internal("revoking the bot's vault credentials", err))?
+    };
     let entry = AuditEntry::new(
         actor,
         format!("bot.{}", transition.as_str()),
         Outcome::Success,
     )
     .bot(&bot.id)
-    .details(serde_json::json!({"from": from.as_str(), "to": to.as_str(), "reason": reason}));
+    .details(serde_json::json!({
+        "from": from.as_str(),
+        "to": to.as_str(),
+        "reason": reason,
+        "revoked_tokens": revoked.tokens,
+        "revoked_secret_ids": revoked.secret_ids,
+    }));
     ward_audit::append(tx, now, &entry).await?;
     Ok(to)
 }

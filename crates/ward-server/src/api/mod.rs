@@ -15,7 +15,7 @@ mod workflows;
 use axum::Router;
 use axum::routing::{get, post};
 
-pub use bots::change_state;
+pub use bots::{change_state, find_bot};
 pub use json::ApiJson;
 
 use crate::state::AppState;
@@ -23,7 +23,6 @@ use crate::state::AppState;
 /// The routes of Ward's own API.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/v1/sys/health", get(sys::health))
         .route("/v1/sys/clock", post(sys::advance_clock))
         .route("/v1/sys/jobs/lifecycle", post(sys::run_lifecycle))
         .route("/v1/auth/login", post(operators::login))

@@ -12,21 +12,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::jobs::{LifecycleReport, run_lifecycle_once};
 use crate::state::AppState;
 
-#[derive(Serialize)]
-pub struct Health {
-    status: &'static str,
-    version: &'static str,
-    server_time_utc: i64,
-}
-
-pub async fn health(State(state): State<AppState>) -> Json<Health> {
-    Json(Health {
-        status: "ok",
-        version: env!("CARGO_PKG_VERSION"),
-        server_time_utc: state.now().unix_timestamp(),
-    })
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdvanceClock {

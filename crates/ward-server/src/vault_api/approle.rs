@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
-use axum::response::Response;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 use sqlx::SqliteConnection;
@@ -61,14 +60,24 @@ impl AuthBlock {
 }
 
 /// `POST|PUT /v1/auth/approle/login`.
-pub async fn login(State(state): State<AppState>, method: Method, source: super::caller::ClientAddr, body: Bytes) -> VaultResult {
+pub async fn login(
+    State(state): State<AppState>,
+    method: Method,
+    source: super::caller::ClientAddr,
+    body: Bytes,
+) -> VaultResult {
     if method != Method::POST && method != Method::PUT {
         return Err(VaultApiError::unsupported_operation());
     }
     let fields = Fields::parse(&body)?;
-    let role_id = fields.string("role_id")?.filter(|s| !s.is_empty()).ok_or_else(|| VaultApiError::bad_request("missing role_id"))?;
-    let secret_id =
-        fields.string("secret_id")?.filter(|s| !s.is_empty()).ok_or_else(|| VaultApiError::bad_request("missing secret_id"))?;
+    let role_id = fields
+        .string("role_id")?
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| VaultApiError::bad_request("missing role_id"))?;
+    let secret_id = fields
+        .string("secret_id")?
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| VaultApiError::bad_request("missing secret_id"))?;
 
     let mut tx = state.store.begin_write().await?;
     let now = state.now();
@@ -80,19 +89,36 @@ pub async fn login(State(state): State<AppState>, method: Method, source: super:
                 .details(serde_json::json!({"reason": "bot is not active"}));
             ward_audit::append(&mut tx, now, &entry).await?;
             tx.commit().await?;
-            return Err(VaultError::InvalidLogin { bot_id: Some(role.bot_id) }.into());
+            return Err(VaultError::InvalidLogin {
+                bot_id: Some(role.bot_id),
+            }
+            .into());
         }
     }
-    match approle::login(&mut tx, &state.vault.barrier, &role_id, &secret_id, source.0, now).await {
+    match approle::login(
+        &mut tx,
+        &state.vault.barrier,
+        &role_id,
+        &secret_id,
+        source.0,
+        now,
+    )
+    .await
+    {
         Ok(login) => {
             let entry = AuditEntry::new(&login.role.bot_id, "approle.login", Outcome::Success)
                 .bot(&login.role.bot_id)
-                .details(serde_json::json!({"accessor": login.token.entry.accessor, "source": source.0}));
+                .details(
+                    serde_json::json!({"accessor": login.token.entry.accessor, "source": source.0}),
+                );
             ward_audit::append(&mut tx, now, &entry).await?;
             tx.commit().await?;
             let lease = login.token.entry.remaining(now).whole_seconds();
             let auth = AuthBlock::new(login.token.token.expose_secret(), &login.token.entry, lease);
-            Ok(reply::json(StatusCode::OK, &Envelope::auth("approle", auth, None)))
+            Ok(reply::json(
+                StatusCode::OK,
+                &Envelope::auth("approle", auth, None),
+            ))
         }
         Err(err @ (VaultError::InvalidLogin { .. } | VaultError::CidrMismatch { .. })) => {
             let bot = match &err {
@@ -144,7 +170,9 @@ pub async fn role(
     let now = state.now();
     let response = match method {
         Method::GET => {
-            let role = approle::read_role(&mut tx, &role_name).await?.ok_or_else(VaultApiError::not_found)?;
+            let role = approle::read_role(&mut tx, &role_name)
+                .await?
+                .ok_or_else(VaultApiError::not_found)?;
             reply::json(StatusCode::OK, &Envelope::data("approle", role_data(&role)))
         }
         Method::POST | Method::PUT => {
@@ -161,7 +189,10 @@ pub async fn role(
         _ => return Err(VaultApiError::unsupported_operation()),
     };
     let entry = principal
-        .audit(&format!("approle.role.{}", method.as_str().to_ascii_lowercase()), Outcome::Success)
+        .audit(
+            &format!("approle.role.{}", method.as_str().to_ascii_lowercase()),
+            Outcome::Success,
+        )
         .target(&target);
     ward_audit::append(&mut tx, now, &entry).await?;
     tx.commit().await?;
@@ -183,10 +214,16 @@ pub async fn role_id(
     let (tx, principal) = begin(&state, &headers, source, &target).await?;
     let mut tx = require_admin(&state, tx, &principal, "approle.role_id", &target).await?;
     let role = role_or_bot(&mut tx, &role_name, state.now()).await?;
-    let entry = principal.audit("approle.role_id", Outcome::Success).bot(&role.bot_id).target(&target);
+    let entry = principal
+        .audit("approle.role_id", Outcome::Success)
+        .bot(&role.bot_id)
+        .target(&target);
     ward_audit::append(&mut tx, state.now(), &entry).await?;
     tx.commit().await?;
-    Ok(reply::json(StatusCode::OK, &Envelope::data("approle", serde_json::json!({"role_id": role.role_id}))))
+    Ok(reply::json(
+        StatusCode::OK,
+        &Envelope::data("approle", serde_json::json!({"role_id": role.role_id})),
+    ))
 }
 
 #[derive(Serialize)]
@@ -223,7 +260,8 @@ pub async fn secret_id(
             "bot `{role_name}` is not active: reactivate it before issuing credentials"
         )));
     }
-    let issued = approle::issue_secret_id(&mut tx, &state.vault.barrier, &role_name, &request, now).await?;
+    let issued =
+        approle::issue_secret_id(&mut tx, &state.vault.barrier, &role_name, &request, now).await?;
     let entry = principal
         .audit("approle.secret_id", Outcome::Success)
         .bot(&role.bot_id)
@@ -237,18 +275,28 @@ pub async fn secret_id(
         secret_id_num_uses: issued.num_uses,
         secret_id_ttl: issued.ttl.whole_seconds(),
     };
-    Ok(reply::json(StatusCode::OK, &Envelope::data("approle", data)))
+    Ok(reply::json(
+        StatusCode::OK,
+        &Envelope::data("approle", data),
+    ))
 }
 
 /// The role named `role_name`, created with defaults for the bot of that
 /// name when it does not exist yet.
-async fn role_or_bot(tx: &mut SqliteConnection, role_name: &str, now: time::OffsetDateTime) -> VaultResult<Role> {
+async fn role_or_bot(
+    tx: &mut SqliteConnection,
+    role_name: &str,
+    now: time::OffsetDateTime,
+) -> VaultResult<Role> {
     if let Some(role) = approle::read_role(tx, role_name).await? {
         return Ok(role);
     }
     let bot = ward_store::bots::find(tx, role_name).await?;
     let Some(bot) = bot.filter(|bot| bot.name == role_name) else {
-        return Err(VaultApiError::new(StatusCode::NOT_FOUND, format!("role \"{role_name}\" does not exist")));
+        return Err(VaultApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("role \"{role_name}\" does not exist"),
+        ));
     };
     Ok(approle::put_role(tx, &bot.name, &bot.id, &RoleConfig::default(), now).await?)
 }
@@ -259,9 +307,18 @@ fn secret_id_request(fields: &Fields) -> VaultResult<SecretIdRequest> {
         Some(serde_json::Value::String(text)) => parse_metadata(text)?,
         Some(serde_json::Value::Object(map)) => map
             .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                )
+            })
             .collect(),
-        Some(_) => return Err(VaultApiError::bad_request("failed to parse metadata: expected a JSON object as a string")),
+        Some(_) => {
+            return Err(VaultApiError::bad_request(
+                "failed to parse metadata: expected a JSON object as a string",
+            ));
+        }
     };
     Ok(SecretIdRequest {
         ttl: fields.duration("ttl")?,
@@ -278,13 +335,18 @@ fn parse_metadata(text: &str) -> VaultResult<BTreeMap<String, String>> {
         return Ok(BTreeMap::new());
     }
     if text.starts_with('{') {
-        return serde_json::from_str(text).map_err(|err| VaultApiError::bad_request(format!("failed to parse metadata: {err}")));
+        return serde_json::from_str(text)
+            .map_err(|err| VaultApiError::bad_request(format!("failed to parse metadata: {err}")));
     }
     text.split(',')
         .map(|pair| {
             pair.split_once('=')
                 .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                .ok_or_else(|| VaultApiError::bad_request(format!("failed to parse metadata: `{pair}` is not key=value")))
+                .ok_or_else(|| {
+                    VaultApiError::bad_request(format!(
+                        "failed to parse metadata: `{pair}` is not key=value"
+                    ))
+                })
         })
         .collect()
 }
@@ -294,8 +356,8 @@ fn merge_role_config(fields: &Fields, mut config: RoleConfig) -> VaultResult<Rol
         config.secret_id_ttl = ttl;
     }
     if let Some(uses) = fields.int("secret_id_num_uses")? {
-        config.secret_id_num_uses =
-            u32::try_from(uses).map_err(|_| VaultApiError::bad_request("secret_id_num_uses cannot be negative"))?;
+        config.secret_id_num_uses = u32::try_from(uses)
+            .map_err(|_| VaultApiError::bad_request("secret_id_num_uses cannot be negative"))?;
     }
     if let Some(ttl) = fields.duration("token_ttl")? {
         config.token_ttl = ttl;
@@ -304,7 +366,8 @@ fn merge_role_config(fields: &Fields, mut config: RoleConfig) -> VaultResult<Rol
         config.token_max_ttl = ttl;
     }
     if fields.get("secret_id_bound_cidrs").is_some() {
-        config.secret_id_bound_cidrs = cidr::parse_list(&fields.string_list("secret_id_bound_cidrs")?)?;
+        config.secret_id_bound_cidrs =
+            cidr::parse_list(&fields.string_list("secret_id_bound_cidrs")?)?;
     }
     if fields.get("token_bound_cidrs").is_some() {
         config.token_bound_cidrs = cidr::parse_list(&fields.string_list("token_bound_cidrs")?)?;
@@ -313,7 +376,9 @@ fn merge_role_config(fields: &Fields, mut config: RoleConfig) -> VaultResult<Rol
         config.token_policies = fields.string_list("token_policies")?;
     }
     if config.token_ttl > config.token_max_ttl && config.token_max_ttl.is_positive() {
-        return Err(VaultApiError::bad_request("token_ttl cannot be greater than token_max_ttl"));
+        return Err(VaultApiError::bad_request(
+            "token_ttl cannot be greater than token_max_ttl",
+        ));
     }
     Ok(config)
 }
@@ -332,4 +397,3 @@ fn role_data(role: &Role) -> RoleData {
         bind_secret_id: true,
     }
 }
-

@@ -16,7 +16,9 @@ impl Fields {
     /// Parses a body; empty and `null` give no fields.
     pub fn parse(bytes: &Bytes) -> Result<Fields, VaultApiError> {
         let text = std::str::from_utf8(bytes)
-            .map_err(|_| VaultApiError::bad_request("failed to parse JSON input: body is not UTF-8"))?
+            .map_err(|_| {
+                VaultApiError::bad_request("failed to parse JSON input: body is not UTF-8")
+            })?
             .trim();
         if text.is_empty() {
             return Ok(Fields(Map::new()));
@@ -24,17 +26,28 @@ impl Fields {
         match serde_json::from_str::<Value>(text) {
             Ok(Value::Null) => Ok(Fields(Map::new())),
             Ok(Value::Object(map)) => Ok(Fields(map)),
-            Ok(_) => Err(VaultApiError::bad_request("failed to parse JSON input: expected a JSON object")),
-            Err(err) => Err(VaultApiError::bad_request(format!("failed to parse JSON input: {err}"))),
+            Ok(_) => Err(VaultApiError::bad_request(
+                "failed to parse JSON input: expected a JSON object",
+            )),
+            Err(err) => Err(VaultApiError::bad_request(format!(
+                "failed to parse JSON input: {err}"
+            ))),
         }
     }
 
     /// Fields from a query string (`?version=2&list=true`).
     pub fn from_query(query: Option<&str>) -> Fields {
         let mut map = Map::new();
-        for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+        for pair in query
+            .unwrap_or_default()
+            .split('&')
+            .filter(|p| !p.is_empty())
+        {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            map.insert(decode_component(name), Value::String(decode_component(value)));
+            map.insert(
+                decode_component(name),
+                Value::String(decode_component(value)),
+            );
         }
         Fields(map)
     }
@@ -46,9 +59,13 @@ impl Fields {
 
     /// An integer field (number or numeric string).
     pub fn int(&self, name: &str) -> Result<Option<i64>, VaultApiError> {
-        let Some(value) = self.get(name) else { return Ok(None) };
+        let Some(value) = self.get(name) else {
+            return Ok(None);
+        };
         let parsed = match value {
-            Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+            Value::Number(n) => n
+                .as_i64()
+                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
         };
@@ -57,7 +74,9 @@ impl Fields {
 
     /// A boolean field (bool, or Go's bool strings).
     pub fn bool(&self, name: &str) -> Result<Option<bool>, VaultApiError> {
-        let Some(value) = self.get(name) else { return Ok(None) };
+        let Some(value) = self.get(name) else {
+            return Ok(None);
+        };
         match value {
             Value::Bool(b) => Ok(Some(*b)),
             Value::String(s) => parse_go_bool(s).map(Some).ok_or_else(|| field_error(name)),
@@ -79,7 +98,9 @@ impl Fields {
 
     /// A duration: seconds as a number or string, or text such as `90m`.
     pub fn duration(&self, name: &str) -> Result<Option<Duration>, VaultApiError> {
-        let Some(value) = self.get(name) else { return Ok(None) };
+        let Some(value) = self.get(name) else {
+            return Ok(None);
+        };
         let parsed = match value {
             Value::Number(n) => n.as_i64().map(Duration::seconds),
             Value::String(s) => parse_duration(s),
@@ -152,7 +173,11 @@ pub fn query_bool(fields: &Fields, name: &str) -> Result<bool, VaultApiError> {
 }
 
 fn split_commas(text: &str) -> Vec<String> {
-    text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 fn field_error(name: &str) -> VaultApiError {
@@ -203,7 +228,9 @@ mod tests {
 
     #[test]
     fn weak_typing_accepts_strings() {
-        let f = fields(r#"{"a":"3","b":3,"c":"true","d":"1h","e":90,"f":"a, b","g":["1","2"],"n":null}"#);
+        let f = fields(
+            r#"{"a":"3","b":3,"c":"true","d":"1h","e":90,"f":"a, b","g":["1","2"],"n":null}"#,
+        );
         assert_eq!(f.int("a").unwrap(), Some(3));
         assert_eq!(f.int("b").unwrap(), Some(3));
         assert_eq!(f.bool("c").unwrap(), Some(true));

@@ -25,7 +25,10 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+        let address = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip());
         Ok(ClientAddr(address))
     }
 }
@@ -34,9 +37,12 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 #[derive(Debug, Clone)]
 pub enum Principal {
     /// A bot's token.
-    Bot { bot_id: String, bot_name: String, entry: TokenEntry },
+    Bot { bot_id: String, entry: TokenEntry },
     /// The vault root token or an admin session: every capability.
-    Admin { subject: String, entry: Option<TokenEntry> },
+    Admin {
+        subject: String,
+        entry: Option<TokenEntry>,
+    },
 }
 
 impl Principal {
@@ -106,7 +112,10 @@ pub async fn authenticate(
 }
 
 enum Denial {
-    Rejected { reason: &'static str, bot_id: Option<String> },
+    Rejected {
+        reason: &'static str,
+        bot_id: Option<String>,
+    },
     Vault(VaultError),
     Store(ward_store::StoreError),
 }
@@ -114,10 +123,14 @@ enum Denial {
 impl From<VaultError> for Denial {
     fn from(err: VaultError) -> Self {
         match err {
-            VaultError::InvalidToken => Denial::Rejected { reason: "unknown, expired or revoked token", bot_id: None },
-            VaultError::TokenCidrMismatch { .. } => {
-                Denial::Rejected { reason: "token used outside its bound CIDR blocks", bot_id: None }
-            }
+            VaultError::InvalidToken => Denial::Rejected {
+                reason: "unknown, expired or revoked token",
+                bot_id: None,
+            },
+            VaultError::TokenCidrMismatch { .. } => Denial::Rejected {
+                reason: "token used outside its bound CIDR blocks",
+                bot_id: None,
+            },
             other => Denial::Vault(other),
         }
     }
@@ -130,33 +143,62 @@ async fn resolve(
     source: ClientAddr,
 ) -> Result<Principal, Denial> {
     let Some(token) = token_of(headers) else {
-        return Err(Denial::Rejected { reason: "missing token", bot_id: None });
+        return Err(Denial::Rejected {
+            reason: "missing token",
+            bot_id: None,
+        });
     };
     if token.starts_with(TOKEN_PREFIX) {
-        let entry = token::authenticate(tx, &state.vault.barrier, token, source.0, state.now()).await?;
+        let entry =
+            token::authenticate(tx, &state.vault.barrier, token, source.0, state.now()).await?;
         if entry.is_root() {
-            return Ok(Principal::Admin { subject: "root".to_string(), entry: Some(entry) });
+            return Ok(Principal::Admin {
+                subject: "root".to_string(),
+                entry: Some(entry),
+            });
         }
         let Some(bot_id) = entry.bot_id.clone() else {
-            return Err(Denial::Rejected { reason: "token has no bot", bot_id: None });
+            return Err(Denial::Rejected {
+                reason: "token has no bot",
+                bot_id: None,
+            });
         };
-        let bot = ward_store::bots::find(tx, &bot_id).await.map_err(Denial::Store)?;
+        let bot = ward_store::bots::find(tx, &bot_id)
+            .await
+            .map_err(Denial::Store)?;
         let Some(bot) = bot else {
-            return Err(Denial::Rejected { reason: "token's bot no longer exists", bot_id: Some(bot_id) });
+            return Err(Denial::Rejected {
+                reason: "token's bot no longer exists",
+                bot_id: Some(bot_id),
+            });
         };
         if bot.state != "active" {
-            return Err(Denial::Rejected { reason: "bot is not active", bot_id: Some(bot_id) });
+            return Err(Denial::Rejected {
+                reason: "bot is not active",
+                bot_id: Some(bot_id),
+            });
         }
-        return Ok(Principal::Bot { bot_id, bot_name: bot.name, entry });
+        return Ok(Principal::Bot { bot_id, entry });
     }
     let hash = state.keys.hash_token(token);
-    let session = ward_store::sessions::find_valid(tx, &hash, &state.now_text()).await.map_err(Denial::Store)?;
+    let session = ward_store::sessions::find_valid(tx, &hash, &state.now_text())
+        .await
+        .map_err(Denial::Store)?;
     match session {
         Some(session) if session.roles.split(',').any(|role| role.trim() == "admin") => {
-            Ok(Principal::Admin { subject: session.subject, entry: None })
+            Ok(Principal::Admin {
+                subject: session.subject,
+                entry: None,
+            })
         }
-        Some(_) => Err(Denial::Rejected { reason: "operator session without the admin role", bot_id: None }),
-        None => Err(Denial::Rejected { reason: "unknown, expired or revoked token", bot_id: None }),
+        Some(_) => Err(Denial::Rejected {
+            reason: "operator session without the admin role",
+            bot_id: None,
+        }),
+        None => Err(Denial::Rejected {
+            reason: "unknown, expired or revoked token",
+            bot_id: None,
+        }),
     }
 }
 

@@ -26,7 +26,8 @@ pub async fn metadata_root(
     source: ClientAddr,
 ) -> VaultResult {
     let query = Fields::from_query(uri.query());
-    let is_list = method.as_str() == "LIST" || (method == Method::GET && query_bool(&query, "list")?);
+    let is_list =
+        method.as_str() == "LIST" || (method == Method::GET && query_bool(&query, "list")?);
     if !is_list {
         return Err(VaultApiError::unsupported_operation());
     }
@@ -49,34 +50,73 @@ pub async fn metadata(
         "LIST" => list(&state, &path, &headers, source).await,
         "GET" if query_bool(&query, "list")? => list(&state, &path, &headers, source).await,
         "GET" => read(&state, &path, &headers, source).await,
-        "POST" | "PUT" | "PATCH" => write(&state, &path, &Fields::parse(&body)?, &headers, source).await,
+        "POST" | "PUT" | "PATCH" => {
+            write(&state, &path, &Fields::parse(&body)?, &headers, source).await
+        }
         "DELETE" => delete(&state, &path, &headers, source).await,
         _ => Ok(reply::errors(StatusCode::METHOD_NOT_ALLOWED, &[])),
     }
 }
 
-async fn list(state: &AppState, path: &str, headers: &HeaderMap, source: ClientAddr) -> VaultResult {
+async fn list(
+    state: &AppState,
+    path: &str,
+    headers: &HeaderMap,
+    source: ClientAddr,
+) -> VaultResult {
     let folder = path.trim_end_matches('/');
-    let folder = if folder.is_empty() { String::new() } else { format!("{folder}/") };
-    let (tx, principal) = begin(state, headers, source, &format!("secret/metadata/{folder}")).await?;
-    let (mut tx, grant_id) = authorize(state, tx, &principal, &folder, Capability::List, "secret.list").await?;
+    let folder = if folder.is_empty() {
+        String::new()
+    } else {
+        format!("{folder}/")
+    };
+    let (tx, principal) =
+        begin(state, headers, source, &format!("secret/metadata/{folder}")).await?;
+    let (mut tx, grant_id) = authorize(
+        state,
+        tx,
+        &principal,
+        &folder,
+        Capability::List,
+        "secret.list",
+    )
+    .await?;
     let keys = kv::list(&mut tx, &folder).await?;
-    let entry = principal.audit("secret.list", Outcome::Success).target(format!("secret/{folder}")).details(json!({
-        "accessor": principal.accessor(),
-        "grant": grant_id,
-        "keys": keys.len(),
-    }));
+    let entry = principal
+        .audit("secret.list", Outcome::Success)
+        .target(format!("secret/{folder}"))
+        .details(json!({
+            "accessor": principal.accessor(),
+            "grant": grant_id,
+            "keys": keys.len(),
+        }));
     ward_audit::append(&mut tx, state.now(), &entry).await?;
     tx.commit().await?;
     if keys.is_empty() {
         return Err(VaultApiError::not_found());
     }
-    Ok(reply::json(StatusCode::OK, &Envelope::data("kv", json!({"keys": keys}))))
+    Ok(reply::json(
+        StatusCode::OK,
+        &Envelope::data("kv", json!({"keys": keys})),
+    ))
 }
 
-async fn read(state: &AppState, path: &str, headers: &HeaderMap, source: ClientAddr) -> VaultResult {
+async fn read(
+    state: &AppState,
+    path: &str,
+    headers: &HeaderMap,
+    source: ClientAddr,
+) -> VaultResult {
     let (tx, principal) = begin(state, headers, source, &format!("secret/metadata/{path}")).await?;
-    let (mut tx, grant_id) = authorize(state, tx, &principal, path, Capability::Read, "secret.metadata.read").await?;
+    let (mut tx, grant_id) = authorize(
+        state,
+        tx,
+        &principal,
+        path,
+        Capability::Read,
+        "secret.metadata.read",
+    )
+    .await?;
     let metadata = kv::read_metadata(&mut tx, path).await?;
     let entry = principal
         .audit("secret.metadata.read", Outcome::Success)
@@ -85,7 +125,10 @@ async fn read(state: &AppState, path: &str, headers: &HeaderMap, source: ClientA
     ward_audit::append(&mut tx, state.now(), &entry).await?;
     tx.commit().await?;
     let metadata = metadata.ok_or_else(VaultApiError::not_found)?;
-    Ok(reply::json(StatusCode::OK, &Envelope::data("kv", metadata_view(&metadata))))
+    Ok(reply::json(
+        StatusCode::OK,
+        &Envelope::data("kv", metadata_view(&metadata)),
+    ))
 }
 
 fn metadata_view(metadata: &KeyMetadata) -> Value {
@@ -121,19 +164,41 @@ fn metadata_view(metadata: &KeyMetadata) -> Value {
     })
 }
 
-async fn write(state: &AppState, path: &str, fields: &Fields, headers: &HeaderMap, source: ClientAddr) -> VaultResult {
+async fn write(
+    state: &AppState,
+    path: &str,
+    fields: &Fields,
+    headers: &HeaderMap,
+    source: ClientAddr,
+) -> VaultResult {
     let update = MetadataUpdate {
         max_versions: fields
             .int("max_versions")?
-            .map(|n| u32::try_from(n).map_err(|_| VaultApiError::bad_request("max_versions cannot be negative")))
+            .map(|n| {
+                u32::try_from(n)
+                    .map_err(|_| VaultApiError::bad_request("max_versions cannot be negative"))
+            })
             .transpose()?,
         cas_required: fields.bool("cas_required")?,
         delete_version_after: fields.duration("delete_version_after")?,
         custom_metadata: custom_metadata(fields)?,
     };
-    let (mut tx, principal) = begin(state, headers, source, &format!("secret/metadata/{path}")).await?;
-    let capability = if kv::exists(&mut tx, path).await? { Capability::Update } else { Capability::Create };
-    let (mut tx, grant_id) = authorize(state, tx, &principal, path, capability, "secret.metadata.write").await?;
+    let (mut tx, principal) =
+        begin(state, headers, source, &format!("secret/metadata/{path}")).await?;
+    let capability = if kv::exists(&mut tx, path).await? {
+        Capability::Update
+    } else {
+        Capability::Create
+    };
+    let (mut tx, grant_id) = authorize(
+        state,
+        tx,
+        &principal,
+        path,
+        capability,
+        "secret.metadata.write",
+    )
+    .await?;
     kv::write_metadata(&mut tx, path, &update, state.now()).await?;
     let entry = principal
         .audit("secret.metadata.write", Outcome::Success)
@@ -145,22 +210,41 @@ async fn write(state: &AppState, path: &str, fields: &Fields, headers: &HeaderMa
 }
 
 fn custom_metadata(fields: &Fields) -> VaultResult<Option<BTreeMap<String, String>>> {
-    let Some(value) = fields.get("custom_metadata") else { return Ok(None) };
+    let Some(value) = fields.get("custom_metadata") else {
+        return Ok(None);
+    };
     let Value::Object(map) = value else {
-        return Err(VaultApiError::bad_request("custom_metadata must be a map of strings"));
+        return Err(VaultApiError::bad_request(
+            "custom_metadata must be a map of strings",
+        ));
     };
     map.iter()
         .map(|(k, v)| match v {
             Value::String(s) => Ok((k.clone(), s.clone())),
-            _ => Err(VaultApiError::bad_request(format!("custom_metadata value for key {k:?} must be a string"))),
+            _ => Err(VaultApiError::bad_request(format!(
+                "custom_metadata value for key {k:?} must be a string"
+            ))),
         })
         .collect::<VaultResult<BTreeMap<_, _>>>()
         .map(Some)
 }
 
-async fn delete(state: &AppState, path: &str, headers: &HeaderMap, source: ClientAddr) -> VaultResult {
+async fn delete(
+    state: &AppState,
+    path: &str,
+    headers: &HeaderMap,
+    source: ClientAddr,
+) -> VaultResult {
     let (tx, principal) = begin(state, headers, source, &format!("secret/metadata/{path}")).await?;
-    let (mut tx, grant_id) = authorize(state, tx, &principal, path, Capability::Delete, "secret.metadata.delete").await?;
+    let (mut tx, grant_id) = authorize(
+        state,
+        tx,
+        &principal,
+        path,
+        Capability::Delete,
+        "secret.metadata.delete",
+    )
+    .await?;
     let existed = kv::delete_key(&mut tx, path).await?;
     let entry = principal
         .audit("secret.metadata.delete", Outcome::Success)
@@ -201,19 +285,23 @@ async fn version_op(
         return Err(VaultApiError::bad_request(empty_message));
     }
     let (tx, principal) = begin(state, headers, source, &format!("secret/{path}")).await?;
-    let (mut tx, grant_id) = authorize(state, tx, &principal, path, Capability::Delete, action).await?;
+    let (mut tx, grant_id) =
+        authorize(state, tx, &principal, path, Capability::Delete, action).await?;
     let now = state.now();
     let changed = match op {
         VersionOp::Delete => kv::delete_versions(&mut tx, path, &versions, now).await?,
         VersionOp::Undelete => kv::undelete_versions(&mut tx, path, &versions, now).await?,
         VersionOp::Destroy => kv::destroy_versions(&mut tx, path, &versions).await?,
     };
-    let entry = principal.audit(action, Outcome::Success).target(format!("secret/{path}")).details(json!({
-        "accessor": principal.accessor(),
-        "grant": grant_id,
-        "requested": versions,
-        "changed": changed,
-    }));
+    let entry = principal
+        .audit(action, Outcome::Success)
+        .target(format!("secret/{path}"))
+        .details(json!({
+            "accessor": principal.accessor(),
+            "grant": grant_id,
+            "requested": versions,
+            "changed": changed,
+        }));
     ward_audit::append(&mut tx, now, &entry).await?;
     tx.commit().await?;
     Ok(reply::no_content())
@@ -228,7 +316,16 @@ pub async fn delete_versions(
     source: ClientAddr,
     body: Bytes,
 ) -> VaultResult {
-    version_op(&state, VersionOp::Delete, &path, &method, &headers, source, &body).await
+    version_op(
+        &state,
+        VersionOp::Delete,
+        &path,
+        &method,
+        &headers,
+        source,
+        &body,
+    )
+    .await
 }
 
 /// `POST|PUT /v1/secret/undelete/:path`.
@@ -240,7 +337,16 @@ pub async fn undelete_versions(
     source: ClientAddr,
     body: Bytes,
 ) -> VaultResult {
-    version_op(&state, VersionOp::Undelete, &path, &method, &headers, source, &body).await
+    version_op(
+        &state,
+        VersionOp::Undelete,
+        &path,
+        &method,
+        &headers,
+        source,
+        &body,
+    )
+    .await
 }
 
 /// `POST|PUT /v1/secret/destroy/:path`.
@@ -252,7 +358,16 @@ pub async fn destroy_versions(
     source: ClientAddr,
     body: Bytes,
 ) -> VaultResult {
-    version_op(&state, VersionOp::Destroy, &path, &method, &headers, source, &body).await
+    version_op(
+        &state,
+        VersionOp::Destroy,
+        &path,
+        &method,
+        &headers,
+        source,
+        &body,
+    )
+    .await
 }
 
 /// `GET|POST /v1/secret/config`: reading needs any valid token, changing
@@ -284,19 +399,29 @@ pub async fn config(
         }
         "POST" | "PUT" => {
             let fields = Fields::parse(&body)?;
-            let mut tx = require_admin(&state, tx, &principal, "secret.config", "secret/config").await?;
+            let mut tx =
+                require_admin(&state, tx, &principal, "secret.config", "secret/config").await?;
             let current = kv::read_config(&mut tx).await?;
             let config = MountConfig {
-                max_versions: fields
-                    .int("max_versions")?
-                    .map_or(Ok(current.max_versions), |n| u32::try_from(n).map_err(|_| VaultApiError::bad_request("max_versions cannot be negative")))?,
+                max_versions: fields.int("max_versions")?.map_or(
+                    Ok(current.max_versions),
+                    |n| {
+                        u32::try_from(n).map_err(|_| {
+                            VaultApiError::bad_request("max_versions cannot be negative")
+                        })
+                    },
+                )?,
                 cas_required: fields.bool("cas_required")?.unwrap_or(current.cas_required),
                 delete_version_after: fields
                     .duration("delete_version_after")?
-                    .map_or(current.delete_version_after, |d| d.max(time::Duration::ZERO)),
+                    .map_or(current.delete_version_after, |d| {
+                        d.max(time::Duration::ZERO)
+                    }),
             };
             kv::write_config(&mut tx, &config).await?;
-            let entry = principal.audit("secret.config", Outcome::Success).target("secret/config");
+            let entry = principal
+                .audit("secret.config", Outcome::Success)
+                .target("secret/config");
             ward_audit::append(&mut tx, state.now(), &entry).await?;
             tx.commit().await?;
             Ok(reply::no_content())
@@ -307,4 +432,3 @@ pub async fn config(
         }
     }
 }
-

@@ -94,7 +94,10 @@ pub fn errors(status: StatusCode, messages: &[&str]) -> Response {
 
 pub fn set_headers(response: &mut Response) {
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
@@ -109,7 +112,10 @@ pub type VaultResult<T = Response> = Result<T, VaultApiError>;
 
 impl VaultApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        VaultApiError { status, messages: vec![message.into()] }
+        VaultApiError {
+            status,
+            messages: vec![message.into()],
+        }
     }
 
     /// A 400 with `message`.
@@ -119,7 +125,10 @@ impl VaultApiError {
 
     /// A 404 with an empty `errors` array.
     pub fn not_found() -> Self {
-        VaultApiError { status: StatusCode::NOT_FOUND, messages: Vec::new() }
+        VaultApiError {
+            status: StatusCode::NOT_FOUND,
+            messages: Vec::new(),
+        }
     }
 
     /// A 403 for a missing, unknown, expired or revoked token.
@@ -139,7 +148,10 @@ impl VaultApiError {
 
     /// A 405 for a path that exists without the operation.
     pub fn unsupported_operation() -> Self {
-        Self::new(StatusCode::METHOD_NOT_ALLOWED, "1 error occurred:\n\t* unsupported operation\n\n")
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "1 error occurred:\n\t* unsupported operation\n\n",
+        )
     }
 
     /// A 500 whose detail is logged, not sent.
@@ -164,7 +176,10 @@ impl From<VaultError> for VaultApiError {
             E::InvalidToken | E::TokenCidrMismatch { .. } => VaultApiError::bad_token(),
             E::KeyNotFound(_) => VaultApiError::not_found(),
             E::RoleNotFound(_) => VaultApiError::new(StatusCode::NOT_FOUND, err.to_string()),
-            E::InvalidMetadata(problems) => VaultApiError { status: StatusCode::BAD_REQUEST, messages: problems.clone() },
+            E::InvalidMetadata(problems) => VaultApiError {
+                status: StatusCode::BAD_REQUEST,
+                messages: problems.clone(),
+            },
             E::AlreadyInitialized
             | E::AlreadyUnsealed
             | E::InvalidSealConfig(_)

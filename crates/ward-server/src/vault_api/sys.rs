@@ -53,7 +53,13 @@ pub async fn health(State(state): State<AppState>, uri: Uri) -> VaultResult {
         }
     };
     // Every parameter is checked, even those for states Ward never has.
-    for name in ["drsecondarycode", "performancestandbycode", "standbycode", "removedcode", "haunhealthycode"] {
+    for name in [
+        "drsecondarycode",
+        "performancestandbycode",
+        "standbycode",
+        "removedcode",
+        "haunhealthycode",
+    ] {
         code_param(name, 0)?;
     }
     for name in ["standbyok", "perfstandbyok"] {
@@ -157,11 +163,21 @@ pub async fn seal(
         }
     };
     if !matches!(principal, Principal::Admin { .. }) {
-        ward_audit::append(&mut tx, state.now(), &principal.audit("vault.seal", Outcome::Denied)).await?;
+        ward_audit::append(
+            &mut tx,
+            state.now(),
+            &principal.audit("vault.seal", Outcome::Denied),
+        )
+        .await?;
         tx.commit().await?;
         return Err(VaultApiError::denied());
     }
-    ward_audit::append(&mut tx, state.now(), &principal.audit("vault.seal", Outcome::Success)).await?;
+    ward_audit::append(
+        &mut tx,
+        state.now(),
+        &principal.audit("vault.seal", Outcome::Success),
+    )
+    .await?;
     tx.commit().await?;
     state.vault.barrier.seal();
     Ok(reply::no_content())
@@ -176,7 +192,10 @@ pub async fn unseal(State(state): State<AppState>, method: Method, body: Bytes) 
     let barrier = &state.vault.barrier;
     if fields.bool("reset")?.unwrap_or(false) {
         let status = barrier.reset_unseal()?;
-        return Ok(reply::json(StatusCode::OK, &seal_status_body(&state, status)));
+        return Ok(reply::json(
+            StatusCode::OK,
+            &seal_status_body(&state, status),
+        ));
     }
     let Some(key) = fields.string("key")? else {
         return Err(VaultApiError::bad_request(
@@ -191,10 +210,17 @@ pub async fn unseal(State(state): State<AppState>, method: Method, body: Bytes) 
         Ok(_) => (Outcome::Success, "share accepted"),
         Err(_) => (Outcome::Failure, "share rejected"),
     };
-    let entry = AuditEntry::new("anonymous", "vault.unseal", outcome).details(serde_json::json!({"result": progress}));
-    state.audit_alone(entry).await.map_err(|err| VaultApiError::internal("audit append", &err.message))?;
+    let entry = AuditEntry::new("anonymous", "vault.unseal", outcome)
+        .details(serde_json::json!({"result": progress}));
+    state
+        .audit_alone(entry)
+        .await
+        .map_err(|err| VaultApiError::internal("audit append", &err.message))?;
     let status = result?;
-    Ok(reply::json(StatusCode::OK, &seal_status_body(&state, status)))
+    Ok(reply::json(
+        StatusCode::OK,
+        &seal_status_body(&state, status),
+    ))
 }
 
 #[derive(Serialize)]
@@ -222,7 +248,9 @@ pub async fn init(State(state): State<AppState>, method: Method, body: Bytes) ->
     let fields = Fields::parse(&body)?;
     for name in ["recovery_shares", "recovery_threshold", "recovery_pgp_keys"] {
         if fields.get(name).is_some() {
-            return Err(VaultApiError::bad_request(format!("parameters {name} not applicable to seal type shamir")));
+            return Err(VaultApiError::bad_request(format!(
+                "parameters {name} not applicable to seal type shamir"
+            )));
         }
     }
     if !fields.string_list("pgp_keys")?.is_empty() || fields.get("root_token_pgp_key").is_some() {
@@ -232,9 +260,12 @@ pub async fn init(State(state): State<AppState>, method: Method, body: Bytes) ->
     }
     let shares = fields.int("secret_shares")?.unwrap_or(0);
     let threshold = fields.int("secret_threshold")?.unwrap_or(0);
-    let shares = u32::try_from(shares).map_err(|_| VaultApiError::bad_request("invalid seal configuration: shares must be at least one"))?;
-    let threshold =
-        u32::try_from(threshold).map_err(|_| VaultApiError::bad_request("invalid seal configuration: threshold must be at least one"))?;
+    let shares = u32::try_from(shares).map_err(|_| {
+        VaultApiError::bad_request("invalid seal configuration: shares must be at least one")
+    })?;
+    let threshold = u32::try_from(threshold).map_err(|_| {
+        VaultApiError::bad_request("invalid seal configuration: threshold must be at least one")
+    })?;
 
     let barrier = &state.vault.barrier;
     let prepared = barrier.prepare_init(shares, threshold, state.now())?;
@@ -245,12 +276,24 @@ pub async fn init(State(state): State<AppState>, method: Method, body: Bytes) ->
     ward_audit::append(&mut tx, state.now(), &entry).await?;
     tx.commit().await?;
     let output = barrier.complete_init(prepared)?;
-    tracing::info!(shares, threshold, "vault initialised; it stays sealed until unsealed with the shares");
+    tracing::info!(
+        shares,
+        threshold,
+        "vault initialised; it stays sealed until unsealed with the shares"
+    );
     Ok(reply::json(
         StatusCode::OK,
         &InitResponse {
-            keys: output.keys.iter().map(|k| k.expose_secret().to_string()).collect(),
-            keys_base64: output.keys_base64.iter().map(|k| k.expose_secret().to_string()).collect(),
+            keys: output
+                .keys
+                .iter()
+                .map(|k| k.expose_secret().to_string())
+                .collect(),
+            keys_base64: output
+                .keys_base64
+                .iter()
+                .map(|k| k.expose_secret().to_string())
+                .collect(),
             root_token: output.root_token.expose_secret().to_string(),
         },
     ))
@@ -296,14 +339,24 @@ pub async fn mount_info(
     source: ClientAddr,
 ) -> VaultResult {
     let mut tx = state.store.begin_write().await?;
-    let principal = match authenticate(&state, &mut tx, &headers, source, &format!("sys/internal/ui/mounts/{path}")).await {
+    let principal = match authenticate(
+        &state,
+        &mut tx,
+        &headers,
+        source,
+        &format!("sys/internal/ui/mounts/{path}"),
+    )
+    .await
+    {
         Ok(principal) => principal,
         Err(err) => {
             tx.commit().await?;
             return Err(err);
         }
     };
-    let inner = path.strip_prefix("secret").filter(|rest| rest.is_empty() || rest.starts_with('/'));
+    let inner = path
+        .strip_prefix("secret")
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'));
     let allowed = match (&principal, inner) {
         (_, None) => false,
         (Principal::Admin { .. }, Some(_)) => true,
@@ -313,19 +366,31 @@ pub async fn mount_info(
         }
     };
     if !allowed {
-        let entry = principal.audit("vault.mounts", Outcome::Denied).target(&path);
+        let entry = principal
+            .audit("vault.mounts", Outcome::Denied)
+            .target(&path);
         ward_audit::append(&mut tx, state.now(), &entry).await?;
         tx.commit().await?;
-        let shown = if path.ends_with('/') { path.clone() } else { format!("{path}/") };
+        let shown = if path.ends_with('/') {
+            path.clone()
+        } else {
+            format!("{path}/")
+        };
         return Err(VaultApiError::new(
             StatusCode::FORBIDDEN,
-            format!("preflight capability check returned 403, please ensure client's policies grant access to path \"{shown}\""),
+            format!(
+                "preflight capability check returned 403, please ensure client's policies grant access to path \"{shown}\""
+            ),
         ));
     }
     tx.commit().await?;
     let info = MountInfo {
         accessor: "kv_ward0001",
-        config: MountConfigInfo { default_lease_ttl: 0, force_no_cache: false, max_lease_ttl: 0 },
+        config: MountConfigInfo {
+            default_lease_ttl: 0,
+            force_no_cache: false,
+            max_lease_ttl: 0,
+        },
         description: "key/value secret storage",
         external_entropy_access: false,
         local: false,
@@ -344,8 +409,12 @@ pub async fn mount_info(
 /// A stable cluster name and id derived from the keyring, present only while
 /// unsealed (Vault omits both when sealed).
 fn cluster_identity(state: &AppState) -> (Option<String>, Option<String>) {
-    let Ok(digest) = state.vault.barrier.keyed_hash("cluster-id", b"ward") else { return (None, None) };
-    let Some(hex) = digest.get(..32) else { return (None, None) };
+    let Ok(digest) = state.vault.barrier.keyed_hash("cluster-id", b"ward") else {
+        return (None, None);
+    };
+    let Some(hex) = digest.get(..32) else {
+        return (None, None);
+    };
     let id = format!(
         "{}-{}-{}-{}-{}",
         &hex[..8],
@@ -358,5 +427,8 @@ fn cluster_identity(state: &AppState) -> (Option<String>, Option<String>) {
 }
 
 fn empty_400() -> VaultApiError {
-    VaultApiError { status: StatusCode::BAD_REQUEST, messages: Vec::new() }
+    VaultApiError {
+        status: StatusCode::BAD_REQUEST,
+        messages: Vec::new(),
+    }
 }

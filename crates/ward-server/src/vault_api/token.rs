@@ -43,7 +43,12 @@ struct LookupData {
 }
 
 /// `GET|POST /v1/auth/token/lookup-self`.
-pub async fn lookup_self(State(state): State<AppState>, method: Method, headers: HeaderMap, source: ClientAddr) -> VaultResult {
+pub async fn lookup_self(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    source: ClientAddr,
+) -> VaultResult {
     if method != Method::GET && method != Method::POST {
         return Err(VaultApiError::unsupported_operation());
     }
@@ -52,7 +57,10 @@ pub async fn lookup_self(State(state): State<AppState>, method: Method, headers:
     let token_text = token_of(&headers).unwrap_or_default().to_string();
     let now = state.now();
     let data = match &principal {
-        Principal::Bot { entry, .. } | Principal::Admin { entry: Some(entry), .. } => LookupData {
+        Principal::Bot { entry, .. }
+        | Principal::Admin {
+            entry: Some(entry), ..
+        } => LookupData {
             accessor: entry.accessor.clone(),
             creation_time: entry.creation_time.unix_timestamp(),
             creation_ttl: entry.ttl.whole_seconds(),
@@ -73,7 +81,10 @@ pub async fn lookup_self(State(state): State<AppState>, method: Method, headers:
             ttl: entry.remaining(now).whole_seconds(),
             token_type: "service",
         },
-        Principal::Admin { subject, entry: None } => LookupData {
+        Principal::Admin {
+            subject,
+            entry: None,
+        } => LookupData {
             accessor: String::new(),
             creation_time: now.unix_timestamp(),
             creation_ttl: 0,
@@ -132,11 +143,19 @@ pub async fn renew_self(
         )]
     });
     let auth = AuthBlock::new(token_text, &renewal.entry, renewal.granted.whole_seconds());
-    Ok(reply::json(StatusCode::OK, &Envelope::auth("token", auth, warnings)))
+    Ok(reply::json(
+        StatusCode::OK,
+        &Envelope::auth("token", auth, warnings),
+    ))
 }
 
 /// `POST|PUT /v1/auth/token/revoke-self`: 204; the token stops working.
-pub async fn revoke_self(State(state): State<AppState>, method: Method, headers: HeaderMap, source: ClientAddr) -> VaultResult {
+pub async fn revoke_self(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    source: ClientAddr,
+) -> VaultResult {
     if method != Method::POST && method != Method::PUT {
         return Err(VaultApiError::unsupported_operation());
     }
@@ -158,7 +177,11 @@ pub async fn revoke_self(State(state): State<AppState>, method: Method, headers:
     Ok(reply::no_content())
 }
 
-async fn revoke_session(state: &AppState, tx: &mut sqlx::SqliteConnection, token_text: &str) -> VaultResult<()> {
+async fn revoke_session(
+    state: &AppState,
+    tx: &mut sqlx::SqliteConnection,
+    token_text: &str,
+) -> VaultResult<()> {
     ward_store::sessions::delete(tx, &state.keys.hash_token(token_text)).await?;
     Ok(())
 }

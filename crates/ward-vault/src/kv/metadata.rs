@@ -89,6 +89,16 @@ pub(crate) async fn insert_key_row(
         .ok_or_else(|| VaultError::KeyNotFound(path.to_string()))
 }
 
+/// Whether a key exists (with or without versions), which decides between
+/// the `create` and `update` capabilities of a write.
+pub async fn exists(conn: &mut SqliteConnection, path: &str) -> Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM vault_kv_keys WHERE path = ?")
+        .bind(path)
+        .fetch_optional(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
 /// Reads the mount config (defaults when never written).
 pub async fn read_config(conn: &mut SqliteConnection) -> Result<MountConfig> {
     let row = sqlx::query("SELECT max_versions, cas_required, delete_version_after_s FROM vault_kv_config WHERE id = 1")
