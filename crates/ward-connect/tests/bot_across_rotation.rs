@@ -243,6 +243,12 @@ async fn bot_keeps_working_across_rotation() {
             );
         }
     }
+    let refused = runs.iter().filter(|run| run.auth.is_err()).count();
+    eprintln!(
+        "{} runs, {refused} refused with the old password during or after the rotation",
+        runs.len()
+    );
+
     // Bot a's paused run counts among its first-password runs, so this also
     // shows a session opened before the rotation kept working after it.
     let count = |bot: &str, version: u64| {
