@@ -424,3 +424,45 @@ fn report_to_posts_redacted_findings() {
         assert!(finding["fingerprint"].is_string());
     }
 }
+
+#[test]
+fn gitignore_honoured_unless_no_ignore() {
+    let dir = TempDir::new();
+    dir.write(".gitignore", "build/\n");
+    std::fs::create_dir(dir.path().join("build")).unwrap();
+    dir.write("build/app.env", "API_TOKEN=Ignored-Token-Value-1\n");
+    dir.write(".env", "DB_PASSWORD=Hidden-File-Pw-2\n");
+    let target = dir.path().to_str().unwrap();
+
+    let default = ward(&[target, "--format", "json", "--show-secrets"]);
+    let report: Value = serde_json::from_str(&stdout(&default)).unwrap();
+    let secrets: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["secret"].as_str().unwrap())
+        .collect();
+    assert_eq!(secrets, vec!["Hidden-File-Pw-2"]);
+
+    let all = ward(&[target, "--format", "json", "--show-secrets", "--no-ignore"]);
+    let report: Value = serde_json::from_str(&stdout(&all)).unwrap();
+    assert_eq!(report["findings"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn min_confidence_drops_weak_values() {
+    let dir = TempDir::new();
+    dir.write(
+        "settings.ini",
+        "password=demo\napi_token=Strong-Token-Value-77\n",
+    );
+    let target = dir.path().to_str().unwrap();
+    let low = ward(&[target, "--format", "json"]);
+    let report: Value = serde_json::from_str(&stdout(&low)).unwrap();
+    assert_eq!(report["findings"].as_array().unwrap().len(), 2);
+    let high = ward(&[target, "--format", "json", "--min-confidence", "high"]);
+    let report: Value = serde_json::from_str(&stdout(&high)).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0]["line"], 2);
+}
