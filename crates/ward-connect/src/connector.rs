@@ -116,19 +116,18 @@ pub struct RotationReceipt {
 ///
 /// # Further connectors
 ///
-/// The trait fits these kinds without change:
-///
-/// - **LDAP and Active Directory**: bind as a service account, then set the
-///   account's password with the LDAP Password Modify extended operation
-///   (RFC 3062), or on Active Directory replace `unicodePwd` over LDAPS.
-///   `account` is the entry's DN. `verify` binds as the DN with the new
-///   password.
+/// - **LDAP and Active Directory** fit the trait as it is. `rotate` binds as
+///   a service account and sets the password with the LDAP Password Modify
+///   extended operation (RFC 3062), or on Active Directory replaces
+///   `unicodePwd` over LDAPS. `account` is the entry's DN, and `verify` binds
+///   as that DN with the secret.
 /// - **Cloud access keys** (AWS IAM, GCP service account keys, Azure app
-///   secrets): the provider creates the key, so `rotate` creates a new key and
-///   returns its id and secret through the receipt, and a later call deletes
-///   the old key once the grace window has passed. Such a connector needs a
-///   receipt field for the provider-issued secret and a `retire` step; both
-///   are additions, not changes to the existing methods.
+///   secrets) differ in two ways: the provider generates the secret, and the
+///   old key stays valid until deleted. They need a receipt field that
+///   carries the provider-issued secret and key id, and a `retire` method,
+///   called when the grace window ends, that deletes the old key. A `retire`
+///   method with a default that does nothing can be added without changing
+///   the existing connectors.
 #[async_trait]
 pub trait Connector: fmt::Debug + Send + Sync {
     /// The connector's kind.

@@ -1,7 +1,7 @@
 //! Errors from connectors, configuration and dynamic credentials.
 //!
 //! No variant carries a secret value. Text that comes from a driver or a
-//! receiver passes through [`scrub`] with every secret of the operation first,
+//! receiver passes through `scrub` with every secret of the operation first,
 //! so a driver that echoes its input still cannot leak one.
 
 use secrecy::{ExposeSecret, SecretString};
