@@ -371,7 +371,8 @@ pub fn sql_scalar(db: &Path, query: &str) -> i64 {
     })
 }
 
-fn sql_run<T, F, Fut>(db: &Path, work: F) -> T
+/// Runs `work` on a fresh connection to the database file and returns its result.
+pub fn sql_run<T, F, Fut>(db: &Path, work: F) -> T
 where
     F: FnOnce(sqlx::SqliteConnection) -> Fut,
     Fut: std::future::Future<Output = T>,
@@ -390,4 +391,21 @@ where
             .unwrap();
         work(conn).await
     })
+}
+
+impl TestServer {
+    /// Unseals the development vault after a restart with the single key
+    /// share that the first start printed to the log.
+    pub fn unseal_dev_vault(&self) {
+        let log = self.log();
+        let share = log
+            .lines()
+            .find_map(|line| line.strip_prefix("Unseal Key: "))
+            .unwrap_or_else(|| panic!("no `Unseal Key:` line in the server log:\n{log}"))
+            .trim()
+            .to_string();
+        let (status, body) = self.call_as("", "PUT", "/v1/sys/unseal", Some(serde_json::json!({"key": share})));
+        assert_eq!(status, 200, "unsealing: {body}");
+        assert_eq!(body["sealed"], false, "{body}");
+    }
 }
