@@ -83,12 +83,17 @@ pub enum ConnectorError {
         detail: String,
     },
 
-    /// The target accepted the change, but the new secret did not work when
-    /// checked. The target may hold the new secret.
-    #[error("verification of `{account}` at {target} failed after the change: {detail}")]
+    /// The secret did not work when checked. When the check followed a
+    /// change (`after_change`), the target may already have the new secret.
+    #[error(
+        "verification of `{account}` at {target} failed{}: {detail}",
+        if *after_change { " after the change" } else { "" }
+    )]
     VerifyFailed {
         /// Account whose secret was checked.
         account: String,
+        /// Whether the check followed a change made by `rotate`.
+        after_change: bool,
         /// Redacted endpoint.
         target: String,
         /// What did not match, scrubbed of secrets.
@@ -167,7 +172,7 @@ impl ConnectorError {
     /// back, or retry with the new one; connectors accept a repeated value.
     pub fn target_may_have_changed(&self) -> bool {
         match self {
-            ConnectorError::VerifyFailed { .. } => true,
+            ConnectorError::VerifyFailed { after_change, .. } => *after_change,
             ConnectorError::Unavailable { maybe_applied, .. } => *maybe_applied,
             _ => false,
         }

@@ -202,6 +202,7 @@ impl PgAdmin {
     ) -> Result<Verification, ConnectorError> {
         let verify_failed = |detail: String| ConnectorError::VerifyFailed {
             account: role.to_string(),
+            after_change: false,
             target: self.redacted.clone(),
             detail,
         };

@@ -115,6 +115,25 @@ impl PostgresConnector {
     }
 }
 
+/// Marks a verification failure as following a change, so the caller knows
+/// the role may already have the new password.
+fn mark_after_change(err: ConnectorError) -> ConnectorError {
+    match err {
+        ConnectorError::VerifyFailed {
+            account,
+            target,
+            detail,
+            ..
+        } => ConnectorError::VerifyFailed {
+            account,
+            after_change: true,
+            target,
+            detail,
+        },
+        other => other,
+    }
+}
+
 #[async_trait]
 impl Connector for PostgresConnector {
     fn kind(&self) -> ConnectorKind {
@@ -159,7 +178,11 @@ impl Connector for PostgresConnector {
             target = %self.admin,
             "password of role changed; verifying"
         );
-        let verification = self.admin.check_password(role, new_secret).await?;
+        let verification = self
+            .admin
+            .check_password(role, new_secret)
+            .await
+            .map_err(mark_after_change)?;
         Ok(RotationReceipt {
             rotation_id: target.rotation_id.clone(),
             kind: ConnectorKind::Postgres,

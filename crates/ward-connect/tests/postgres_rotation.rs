@@ -62,6 +62,10 @@ async fn rotate_sets_new_password_and_old_fails() {
     assert!(new_check.is_ok(), "new password rejected: {new_check:?}");
     let old_check = connector.verify(&target(&role, 1), &old).await.unwrap_err();
     assert_eq!(old_check.code(), "verify_failed");
+    assert!(
+        !old_check.target_may_have_changed(),
+        "verify alone changes nothing"
+    );
     assert!(old_check.to_string().contains(&role));
 
     drop_role(&url, &role).await;
