@@ -63,7 +63,7 @@ async fn no_secret_in_any_log_event() {
     tracing::info!("capture started");
     let mut secrets: Vec<String> = vec![SIGNING_KEY.to_string(), ADMIN_PASSWORD.to_string()];
 
-    // Webhook: a failure, a retry and a success.
+    // Webhook: the receiver always responds 503, so Ward retries, then fails.
     let app = Router::new().route(
         "/rotate",
         post(|| async { StatusCode::SERVICE_UNAVAILABLE }),
