@@ -279,6 +279,7 @@ impl Scanner {
         let lines = text.map(LineIndex::new);
         let file_sha256 = hex::encode(Sha256::digest(input.bytes));
         let rules = self.detector.rules();
+        let mut reported = std::collections::HashSet::new();
         for candidate in candidates {
             if candidate.confidence < self.options.min_confidence {
                 continue;
@@ -330,6 +331,10 @@ impl Scanner {
             let rule_allows =
                 rule.is_some_and(|r| r.allowlists.iter().any(|a| a.allows(&allow_input)));
             if rule_allows || rules.allowlists.iter().any(|a| a.allows(&allow_input)) {
+                continue;
+            }
+            // One secret repeated on one line (a log record) is reported once.
+            if !reported.insert((candidate.rule_id.clone(), candidate.secret.clone(), line)) {
                 continue;
             }
             let description = rule.map_or_else(

@@ -73,7 +73,7 @@ impl GenericDetector {
         // A key containing a credential keyword (so that the engine can skip to the
         // keyword), an optional closing quote, an operator, then a quoted or bare value.
         let assignment = Regex::new(
-            r#"(?P<key>[A-Za-z0-9_.\-:$@]{0,60}(?i:pass|pwd|pw|secret|token|key|auth|cred|api|pat)[A-Za-z0-9_.\-:]{0,60})["']?[ \t]*(?:===|!==|==|!=|:=|=>|<-|=|:)[ \t]*(?:"(?P<dq>(?:[^"\\\r\n]|\\.){1,400})"|'(?P<sq>[^'\r\n]{1,400})'|(?P<bare>[^\s"'<>;,\)\]\}]{1,400}))"#,
+            r#"(?P<key>[A-Za-z0-9_.\-:$@]{0,60}(?i:pass|pwd|pw|secret|token|key|auth|cred|api|pat)[A-Za-z0-9_.\-:]{0,60})(?P<kq>["']?)[ \t]*(?P<op>===|!==|==|!=|:=|=>|<-|=|:)(?P<ws>[ \t]*)(?:"(?P<dq>(?:[^"\\\r\n]|\\.){1,400})"|'(?P<sq>[^'\r\n]{1,400})'|(?P<bare>[^\s"'<>;,\)\]\}\\]{1,400}))"#,
         )
         .expect("assignment regex compiles");
         let url = Regex::new(
@@ -141,6 +141,14 @@ impl GenericDetector {
                 (_, _, Some(v)) => (v, false),
                 _ => continue,
             };
+            // `service:Action` inside one string (an IAM action) is no assignment: a bare
+            // colon needs a quoted key or whitespace after it, as in JSON and YAML.
+            let bare_colon = caps.name("op").is_some_and(|op| op.as_str() == ":")
+                && caps.name("kq").is_some_and(|q| q.as_str().is_empty())
+                && caps.name("ws").is_some_and(|w| w.as_str().is_empty());
+            if bare_colon && !quoted {
+                continue;
+            }
             let mut secret = value.as_str();
             if !quoted {
                 secret = secret.trim_end_matches(['.', ',']);
@@ -363,6 +371,14 @@ mod tests {
         assert!(secrets("password = config.password").is_empty());
         assert!(secrets("password: ${DB_PASSWORD}").is_empty());
         assert!(secrets(r#"PublicKeyToken=b77a5c561934e089"#).is_empty());
+        assert!(
+            secrets(r#""Action": ["secretsmanager:GetSecretValue", "kms:Decrypt"]"#).is_empty()
+        );
+        assert_eq!(
+            secrets(r#"{"password":"Json-Tight-Pw1"}"#)[0].1,
+            "Json-Tight-Pw1"
+        );
+        assert_eq!(secrets("db_password: Yaml-Pw-22")[0].1, "Yaml-Pw-22");
     }
 
     #[test]

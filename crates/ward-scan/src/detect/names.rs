@@ -131,6 +131,35 @@ const DESCRIPTIVE_SUFFIXES: &[&str] = &[
     "username",
     "login",
     "email",
+    "identifier",
+    "scope",
+    "scopes",
+    "usage",
+    "kind",
+    "source",
+    "issuer",
+    "audience",
+    "claims",
+];
+
+/// Words that, anywhere in a name, mark a value that is not a credential: AWS
+/// idempotency and pagination tokens, hashes, and services such as `secretsmanager`.
+const NON_SECRET_WORDS: &[&str] = &[
+    "public",
+    "publickeytoken",
+    "hash",
+    "hashed",
+    "client",
+    "state",
+    "next",
+    "page",
+    "continuation",
+    "pagination",
+    "idempotency",
+    "csrf",
+    "xsrf",
+    "unique",
+    "secretsmanager",
 ];
 
 /// Splits a name into lower-case words at `_`, `-`, `.`, spaces, digits and camelCase humps.
@@ -169,12 +198,20 @@ pub fn split_words(name: &str) -> Vec<String> {
 /// `spring.datasource.password` qualify. Names containing `public`, such as
 /// `PublicKeyToken` in .NET assembly names, never do.
 pub fn is_secret_name(name: &str) -> bool {
+    if name.starts_with("arn:") || name.contains(":arn:") {
+        return false;
+    }
     let last = name.rsplit(['.', ':']).next().unwrap_or(name);
     let words = split_words(last);
     let Some(last_word) = words.last() else {
         return false;
     };
-    if words.iter().any(|w| w == "public" || w == "publickeytoken") {
+    // `client` disqualifies only tokens (`clientToken` is an AWS idempotency key),
+    // so `client_secret` stays a credential name.
+    let disqualified = words
+        .iter()
+        .any(|w| NON_SECRET_WORDS.contains(&w.as_str()) && (w != "client" || last_word == "token"));
+    if disqualified {
         return false;
     }
     if words.len() > 1 && DESCRIPTIVE_SUFFIXES.contains(&last_word.as_str()) {
@@ -224,6 +261,9 @@ mod tests {
             "DBPASSWORD",
             "Pwd",
             "Txt_Password",
+            "clientSecret",
+            "client_secret",
+            "refreshToken",
         ] {
             assert!(is_secret_name(name), "{name} should be a secret name");
         }
@@ -245,6 +285,13 @@ mod tests {
             "Text",
             "ProviderName",
             "passive",
+            "clientToken",
+            "hashed_token",
+            "token_scopes",
+            "uniqueTokenIdentifier",
+            "secretsmanager",
+            "arn:aws:secretsmanager:us-east-1:1:secret",
+            "nextToken",
             "Passenger",
             "api_version",
         ] {

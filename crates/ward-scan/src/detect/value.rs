@@ -132,11 +132,30 @@ pub fn is_placeholder(value: &str) -> bool {
     {
         return true;
     }
-    if lower.contains("xxxx")
-        || lower.contains("****")
-        || lower.contains("your_")
-        || lower.contains("your-")
-    {
+    const MARKERS: &[&str] = &[
+        "xxx",
+        "****",
+        "your_",
+        "your-",
+        "example",
+        "sample",
+        "dummy",
+        "placeholder",
+        "redacted",
+        "hidden_due",
+        "changeme",
+    ];
+    if MARKERS.iter().any(|m| lower.contains(m)) {
+        return true;
+    }
+    // A shell or Make variable expansion at the start: `$REACT_APP_BASE_URL/path`.
+    let expansion = v.len() > 3
+        && v.starts_with('$')
+        && v[1..]
+            .chars()
+            .take(3)
+            .all(|c| c.is_ascii_uppercase() || c == '_');
+    if expansion {
         return true;
     }
     if lower.starts_with("env:") || lower.starts_with("env.") || lower.starts_with("vault:") {
@@ -235,6 +254,12 @@ mod tests {
             "%PASSWORD%",
             "$env:PW",
             "{x:Null}",
+            "'$PRECOMPILE_PASSWORD'",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaend",
+            "HIDDEN_DUE_TO_SECURITY_REASONS",
+            "SampleSessionToken",
+            "4exxx",
+            "$REACT_APP_URL/forgot",
             "[sPW]",
             "$password",
             "",
