@@ -54,6 +54,9 @@ pub async fn health(State(state): State<AppState>, uri: Uri) -> VaultResult {
     };
     // Every parameter is checked, even those for states Ward never has.
     for name in [
+        "uninitcode",
+        "sealedcode",
+        "activecode",
         "drsecondarycode",
         "performancestandbycode",
         "standbycode",
