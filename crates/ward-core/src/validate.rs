@@ -25,6 +25,13 @@ pub fn check_bot_name(name: &str) -> Result<(), String> {
             "contains `{bad}`: use lowercase letters, digits, `-`, `_` and `.`"
         ));
     }
+    // Bots are found by id or name, so a name shaped like an id would make
+    // lookups ambiguous or impossible.
+    if let Some(kind) = crate::id::kind_of(name) {
+        return Err(format!(
+            "has the form of a {kind} id; choose a name without an id prefix"
+        ));
+    }
     Ok(())
 }
 
@@ -111,6 +118,9 @@ mod tests {
         assert!(check_bot_name("Invoice").is_err());
         assert!(check_bot_name("1bot").is_err());
         assert!(check_bot_name("bot/x").is_err());
+        let id = crate::id::BotId::generate().to_string();
+        assert!(check_bot_name(&id).is_err());
+        assert!(check_bot_name("bot_ledger").is_ok());
     }
 
     #[test]

@@ -56,12 +56,33 @@ pub async fn find_valid(
 }
 
 pub async fn delete(conn: &mut SqliteConnection, token_hash: &[u8]) -> Result<bool, StoreError> {
-    let done = sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(conn).await?;
+    let done = sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+        .bind(token_hash)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Deletes sessions that expired before `now`; returns how many.
 pub async fn delete_expired(conn: &mut SqliteConnection, now: &str) -> Result<u64, StoreError> {
-    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?").bind(now).execute(conn).await?;
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Deletes every session of the operator accounts of `person_id`, as when the
+/// person leaves; returns how many.
+pub async fn delete_for_person(
+    conn: &mut SqliteConnection,
+    person_id: &str,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "DELETE FROM sessions WHERE operator_id IN (SELECT id FROM operators WHERE person_id = ?)",
+    )
+    .bind(person_id)
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected())
 }

@@ -9,7 +9,8 @@ use common::{TestServer, audit_verify, expect_exit, sql_execute, sql_run, sql_sc
 use serde_json::{Value, json};
 use ward_audit::AuditRecord;
 
-/// A server with two bots and a few state changes: about a dozen entries.
+/// Starts a server with two bots and a few state changes, about a dozen
+/// audit entries in all.
 fn busy_server() -> TestServer {
     let server = TestServer::start();
     server.add_person("Ana Silva", "ana@example.com");
@@ -233,7 +234,8 @@ fn query_filters_bot_actor_action_time() {
 
     let table = expect_exit(&server.cli(&["audit", "query", "--bot", "ledger-bot", "--since", "7d"]), 0);
     let lines: Vec<&str> = table.lines().collect();
-    assert!(lines[0].starts_with("SEQ") && lines[0].contains("ACTION"), "{table}");
+    assert!(lines[0].starts_with("SEQ"), "{table}");
+    assert!(lines[0].contains("ACTION"), "{table}");
     assert_eq!(lines.len(), 2, "a header and one row: {table}");
     assert!(lines[1].contains("bot.reactivate"), "{table}");
 

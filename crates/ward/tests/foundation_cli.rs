@@ -145,7 +145,7 @@ fn log_format_json_writes_json_lines() {
     assert!(other.iter().all(|line| !line.contains(" INFO ") && !line.contains(" WARN ")), "text log lines in JSON mode: {other:?}");
 }
 
-/// Every file under `dir`, recursively.
+/// Lists every file under `dir`, recursively.
 fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {

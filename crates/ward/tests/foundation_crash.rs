@@ -95,8 +95,8 @@ fn restart_keeps_state_and_root_token() {
     assert_eq!(status, 200);
     let (_, token) = server.operator_session("ops", &["operator"]);
     server.restart();
-    // A restarted server starts with the vault sealed, and bot routes wait
-    // for the unseal.
+    // A restarted server starts with the vault sealed, and bot routes return
+    // 503 until it is unsealed.
     let (status, _) = server.call("GET", "/v1/bots/ledger-bot", None);
     assert_eq!(status, 503);
     server.unseal_dev_vault();

@@ -233,3 +233,26 @@ fn cli_login_prints_token() {
     assert_ne!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("sign-in failed"));
 }
+
+#[test]
+fn person_leaving_ends_operator_access() {
+    let server = TestServer::start();
+    let person = server.add_person("Ana Silva", "ana@example.com");
+    let (operator, secret) = server.add_operator(&person, "ana", PASSWORD, &["builder"]);
+    let (status, body) = server.login("ana", PASSWORD, &secret);
+    assert_eq!(status, 200, "{body}");
+    let token = body["token"].as_str().unwrap().to_string();
+
+    let (status, left) = server.call("POST", &format!("/v1/people/{person}/leave"), None);
+    assert_eq!(status, 200, "{left}");
+    let (status, _) = server.call_as(&token, "GET", "/v1/auth/whoami", None);
+    assert_eq!(status, 401, "the session of a person who left is revoked");
+    let (status, answer) = server.login("ana", PASSWORD, &secret);
+    assert_eq!(status, 401, "a person who left cannot sign in: {answer}");
+
+    let leave = server.audit("action=person.leave");
+    let details: Value = serde_json::from_str(leave[0]["details"].as_str().unwrap()).unwrap();
+    assert_eq!(details["sessions_revoked"], 1);
+    let denied = server.audit(&format!("actor={operator}&action=auth.login"));
+    assert_eq!(denied.last().unwrap()["outcome"], "denied");
+}

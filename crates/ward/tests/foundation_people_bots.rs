@@ -81,6 +81,7 @@ fn bot_create_rejects_each_invalid_input() {
         ("review not a date", with("review_by", json!("next week")), 400, "invalid_field", "review_by"),
         ("unknown field", with("nickname", json!("x")), 400, "invalid_field", "nickname"),
         ("wrong type", with("name", json!(42)), 400, "invalid_field", "name"),
+        ("another bot's id as name", with("name", json!(bot_id)), 400, "invalid_field", "name"),
         ("duplicate name", with("name", json!("existing-bot")), 409, "duplicate", "name"),
     ];
     for (case, body, status, code, field) in cases {

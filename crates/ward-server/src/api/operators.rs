@@ -1,5 +1,7 @@
 //! Operators: accounts, sign-in with a password and TOTP, sessions.
 
+use std::sync::OnceLock;
+
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::Json;
@@ -209,6 +211,7 @@ pub async fn login(
 
     let mut tx = state.store.begin_write().await?;
     let Some(operator) = operators::find(&mut tx, &username).await? else {
+        check_dummy_password(&password);
         let entry = AuditEntry::new("anonymous", "auth.login", Outcome::Denied)
             .details(serde_json::json!({"username": username, "reason": "unknown username"}));
         ward_audit::append(&mut tx, now, &entry).await?;
@@ -229,6 +232,15 @@ pub async fn login(
             "account_locked",
             format!("too many failed sign-ins: the account is locked until {until}"),
         ));
+    }
+    let person = people::find(&mut tx, &operator.person_id).await?;
+    if person.is_none_or(|p| p.status != "active") {
+        check_dummy_password(&password);
+        let entry = AuditEntry::new(&operator.id, "auth.login", Outcome::Denied)
+            .details(serde_json::json!({"reason": "the operator's person has left"}));
+        ward_audit::append(&mut tx, now, &entry).await?;
+        tx.commit().await?;
+        return Err(bad_credentials());
     }
     if operator.locked_until.is_some() {
         // The lock has expired, so failures count from zero again. Without
@@ -293,6 +305,16 @@ pub async fn login(
         roles,
         expires_at,
     }))
+}
+
+/// Verifies `password` against a throwaway hash, so that rejecting an unknown
+/// username takes about as long as rejecting a wrong password.
+fn check_dummy_password(password: &str) {
+    static DUMMY_HASH: OnceLock<Option<String>> = OnceLock::new();
+    let hash = DUMMY_HASH.get_or_init(|| hash_password("ward-dummy-password").ok());
+    if let Some(hash) = hash.as_deref().and_then(|h| PasswordHash::new(h).ok()) {
+        let _ = Argon2::default().verify_password(password.as_bytes(), &hash);
+    }
 }
 
 fn bad_credentials() -> ApiError {

@@ -113,8 +113,11 @@ pub async fn leave(
             format!("person `{}` has already left", person.email),
         ));
     }
-    let entry =
-        AuditEntry::new(&caller.subject, "person.leave", Outcome::Success).target(&person.id);
+    // A person who left may no longer act through an operator account.
+    let revoked = ward_store::sessions::delete_for_person(&mut tx, &person.id).await?;
+    let entry = AuditEntry::new(&caller.subject, "person.leave", Outcome::Success)
+        .target(&person.id)
+        .details(serde_json::json!({"sessions_revoked": revoked}));
     ward_audit::append(&mut tx, state.now(), &entry).await?;
     let updated = people::find(&mut tx, &person.id)
         .await?

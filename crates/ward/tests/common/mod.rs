@@ -404,7 +404,12 @@ impl TestServer {
             .unwrap_or_else(|| panic!("no `Unseal Key:` line in the server log:\n{log}"))
             .trim()
             .to_string();
-        let (status, body) = self.call_as("", "PUT", "/v1/sys/unseal", Some(serde_json::json!({"key": share})));
+        let (status, body) = self.call_as(
+            "",
+            "PUT",
+            "/v1/sys/unseal",
+            Some(serde_json::json!({"key": share})),
+        );
         assert_eq!(status, 200, "unsealing: {body}");
         assert_eq!(body["sealed"], false, "{body}");
     }
