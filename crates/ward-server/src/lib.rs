@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod keys;
 pub mod metrics;
 pub mod openapi;
+pub mod rotation;
 mod serve;
 pub mod state;
 pub mod tls;

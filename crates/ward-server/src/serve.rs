@@ -17,7 +17,7 @@ use crate::state::AppState;
 
 /// Every schema the server needs, in the order they are migrated.
 pub fn schemas() -> Vec<Schema> {
-    vec![ward_audit::SCHEMA, crate::activity::ACTIVITY_SCHEMA, ward_vault::SCHEMA]
+    vec![ward_audit::SCHEMA, crate::activity::ACTIVITY_SCHEMA, ward_vault::SCHEMA, crate::rotation::SCHEMA]
 }
 
 /// Builds the full router over `state`.
@@ -25,6 +25,7 @@ pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     crate::api::router()
         .merge(crate::vault_api::router())
+        .merge(crate::rotation::router())
         .route("/metrics", get(crate::metrics::render))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -74,6 +75,7 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         tokio::spawn(crate::jobs::lifecycle_loop(state.clone())),
         tokio::spawn(crate::jobs::checkpoint_loop(state.clone())),
         tokio::spawn(crate::activity::audit_tail_loop(state.clone())),
+        tokio::spawn(crate::rotation::rotation_loop(state.clone())),
     ];
     state
         .audit_alone(

@@ -314,6 +314,11 @@ pub async fn change_state(
             .await
             .map_err(|err| ApiError::internal("revoking the bot's vault credentials", err))?
     };
+    let revoked_leases = if to.may_run() {
+        0
+    } else {
+        crate::rotation::request_bot_lease_revocation(state, tx, &bot.id).await?
+    };
     let entry = AuditEntry::new(
         actor,
         format!("bot.{}", transition.as_str()),
@@ -326,6 +331,7 @@ pub async fn change_state(
         "reason": reason,
         "revoked_tokens": revoked.tokens,
         "revoked_secret_ids": revoked.secret_ids,
+        "revoked_leases": revoked_leases,
     }));
     ward_audit::append(tx, now, &entry).await?;
     Ok(to)

@@ -8,17 +8,14 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use rand::Rng as _;
-use rand::distr::Alphanumeric;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use ward_audit::Outcome;
 use ward_core::person::Role;
 use ward_vault::VaultError;
 use ward_vault::grant::{self, Grant, PathPattern};
-use ward_vault::kv::{self, ReadResult, RotationPolicy};
+use ward_vault::kv::{self, RotationPolicy};
 use ward_vault::rewrap::rewrap_batch;
-use ward_vault::rotation;
 use ward_vault::timefmt::rfc3339;
 
 use crate::api::ApiJson;
@@ -28,8 +25,6 @@ use crate::state::AppState;
 
 /// Records re-encrypted per transaction after a data-key rotation.
 const REWRAP_BATCH: u32 = 200;
-/// Length of generated passwords for `POST /v1/vault/rotate`.
-const GENERATED_LENGTH: usize = 32;
 
 fn vault_error(err: VaultError) -> ApiError {
     match &err {
@@ -226,61 +221,19 @@ pub struct RotateBody {
 }
 
 /// `POST /v1/vault/rotate`: writes a new random password into one field of
-/// a secret (other fields are kept) through the staged-rotation steps.
-///
-/// NOTE: no connector is called yet, so the target system's credential is
-/// not changed; the staging steps are where the connector call belongs.
+/// a secret (other fields are kept) and, when the secret has a rotation
+/// target, changes the credential there first (see `crate::rotation`).
 pub async fn rotate_secret(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<RotateBody>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<crate::rotation::RotationReport>> {
     caller
         .require(&state, &[Role::Admin], "secret.rotate")
         .await?;
-    let field = body.field.unwrap_or_else(|| "password".to_string());
-    let barrier = &state.vault.barrier;
-    let now = state.now();
-
-    // Step 1: stage the new value in its own short transaction.
-    let mut tx = state.store.begin_write().await?;
-    let mut value = match kv::read(&mut tx, barrier, &body.path, None, now)
-        .await
-        .map_err(vault_error)?
-    {
-        ReadResult::Value { value, .. } => {
-            serde_json::from_str::<serde_json::Value>(value.as_json())
-                .map_err(|err| ApiError::internal("reading the current version", err))?
-        }
-        _ => return Err(ApiError::not_found("secret", &body.path)),
-    };
-    let password: String = rand::rng()
-        .sample_iter(Alphanumeric)
-        .take(GENERATED_LENGTH)
-        .map(char::from)
-        .collect();
-    if let Some(map) = value.as_object_mut() {
-        map.insert(field.clone(), serde_json::Value::String(password));
-    }
-    let pending = rotation::stage(&mut tx, barrier, &body.path, &value, now)
-        .await
-        .map_err(vault_error)?;
-    drop(value);
-    tx.commit().await?;
-
-    // Step 2 (connector call) would run here, outside any transaction.
-
-    // Step 3: promote.
-    let mut tx = state.store.begin_write().await?;
-    let meta = rotation::promote(&mut tx, barrier, &body.path, &pending.id, state.now())
-        .await
-        .map_err(vault_error)?;
-    let entry = ward_audit::AuditEntry::new(&caller.subject, "secret.rotate", Outcome::Success)
-        .target(format!("secret/{}", body.path))
-        .details(json!({"version": meta.version, "field": field}));
-    ward_audit::append(&mut tx, state.now(), &entry).await?;
-    tx.commit().await?;
-    Ok(Json(json!({"path": body.path, "version": meta.version})))
+    let report =
+        crate::rotation::rotate(&state, &body.path, body.field.as_deref(), &caller.subject).await?;
+    Ok(Json(report))
 }
 
 /// `POST /v1/vault/keys/rotate`: a new data key for new writes, then

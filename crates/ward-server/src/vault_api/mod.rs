@@ -9,7 +9,7 @@
 mod admin;
 mod approle;
 mod body;
-mod caller;
+pub(crate) mod caller;
 mod kv;
 mod kv_meta;
 pub mod reply;

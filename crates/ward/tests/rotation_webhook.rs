@@ -1,0 +1,177 @@
+//! Rotation through the webhook connector, against a receiver in this test
+//! on 127.0.0.1: the signed request carries the new secret, the receiver's
+//! 2xx promotes it, and a rejection keeps the old version current.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail by panicking"
+)]
+
+mod common;
+mod rotation_support;
+mod vault_support;
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use common::TestServer;
+use rotation_support::{audit_of, read_secret, write_secret};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use vault_support::{bot_token, create_bot, grant};
+
+const SIGNING_KEY: &str = "webhook-signing-key-for-tests-0123456789";
+
+/// What the receiver got, and the status it answers with.
+#[derive(Default)]
+struct Received {
+    requests: Vec<(HeaderMap, Bytes)>,
+    status: u16,
+}
+
+type Shared = Arc<Mutex<Received>>;
+
+async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let mut received = shared.lock().unwrap();
+    received.requests.push((headers, body));
+    StatusCode::from_u16(received.status).unwrap()
+}
+
+/// Starts the receiver on a free loopback port; returns its URL.
+fn start_receiver(shared: Shared) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let app = Router::new().route("/rotate", post(receive)).with_state(shared);
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    format!("http://{address}/rotate")
+}
+
+fn setup(status: u16) -> (TestServer, Shared, String) {
+    let shared: Shared = Arc::new(Mutex::new(Received {
+        requests: Vec::new(),
+        status,
+    }));
+    let url = start_receiver(shared.clone());
+    let server = TestServer::start();
+    create_bot(&server, "crm-bot");
+    grant(&server, "crm-bot", "crm/*", &["read"]);
+    write_secret(&server, "crm/api", json!({"user": "crm-sync", "password": "old-api-password"}));
+    let (status, body) = server.call(
+        "PUT",
+        "/v1/vault/connectors/crm-hook",
+        Some(json!({"kind": "webhook", "url": url, "signing_key": SIGNING_KEY, "max_attempts": 1})),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(!body.to_string().contains(SIGNING_KEY), "{body}");
+    let (status, body) = server.call(
+        "PUT",
+        "/v1/vault/targets/crm/api",
+        Some(json!({"connector": "crm-hook", "account": "crm-sync"})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let token = bot_token(&server, "crm-bot");
+    (server, shared, token)
+}
+
+#[test]
+fn webhook_rotation_sends_signed_secret() {
+    let (server, shared, token) = setup(200);
+
+    let (status, body) = server.call("POST", "/v1/vault/rotate", Some(json!({"path": "crm/api"})));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["version"], 2);
+    assert_eq!(body["receipt"]["verification"], json!({"method": "acknowledged", "status": 200}));
+
+    let (current, _) = read_secret(&server, &token, "crm/api", None);
+    let new_password = current["password"].as_str().unwrap().to_string();
+    assert_ne!(new_password, "old-api-password");
+    assert_eq!(current["user"], "crm-sync");
+
+    let received = shared.lock().unwrap();
+    assert_eq!(received.requests.len(), 1);
+    let (headers, raw) = &received.requests[0];
+    let signature = headers["x-ward-signature"].to_str().unwrap();
+    let expected = ward_connect::webhook::sign(&SecretString::from(SIGNING_KEY), raw);
+    assert_eq!(signature, expected);
+    let payload: Value = serde_json::from_slice(raw).unwrap();
+    assert_eq!(payload["event"], "ward.secret.rotate");
+    assert_eq!(payload["account"], "crm-sync");
+    assert_eq!(payload["secret_path"], "crm/api");
+    assert_eq!(payload["version"], 2);
+    assert_eq!(payload["secret"], new_password.as_str());
+    assert_eq!(payload["rotation_id"], body["rotation_id"]);
+    assert_eq!(headers["x-ward-rotation-id"].to_str().unwrap(), body["rotation_id"].as_str().unwrap());
+
+    let entries = audit_of(&server, "secret.rotate");
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["details"]["connector_kind"], "webhook");
+    assert!(!serde_json::to_string(&entries).unwrap().contains(&new_password));
+}
+
+#[test]
+fn webhook_rejection_keeps_old_version() {
+    let (server, shared, token) = setup(400);
+
+    let (status, body) = server.call("POST", "/v1/vault/rotate", Some(json!({"path": "crm/api"})));
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(body["error"]["code"], "target_rejected");
+
+    let (current, version) = read_secret(&server, &token, "crm/api", None);
+    assert_eq!(version, 1);
+    assert_eq!(current["password"], "old-api-password");
+    assert_eq!(shared.lock().unwrap().requests.len(), 1);
+
+    let entries = audit_of(&server, "secret.rotate");
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["outcome"], "failure");
+    assert_eq!(entries[0]["details"]["error_code"], "target_rejected");
+    let (status, alerts) = server.call("GET", "/v1/alerts", None);
+    assert_eq!(status, 200, "{alerts}");
+    let alert_id = entries[0]["details"]["alert"].as_str().unwrap();
+    assert!(
+        alerts.as_array().unwrap().iter().any(|a| a["id"] == alert_id),
+        "{alerts}"
+    );
+}
+
+#[test]
+fn connector_config_validation() {
+    let server = TestServer::start();
+    let (status, body) = server.call(
+        "PUT",
+        "/v1/vault/connectors/bad",
+        Some(json!({"kind": "webhook", "url": "http://hooks.example/rotate", "signing_key": SIGNING_KEY})),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["field"], "url");
+    assert!(!body.to_string().contains(SIGNING_KEY));
+
+    let (status, body) = server.call(
+        "PUT",
+        "/v1/vault/connectors/bad",
+        Some(json!({"kind": "ldap"})),
+    );
+    assert_eq!(status, 400, "{body}");
+
+    let (status, body) = server.call(
+        "PUT",
+        "/v1/vault/targets/none/here",
+        Some(json!({"connector": "missing", "account": "x"})),
+    );
+    assert_eq!(status, 404, "{body}");
+}
