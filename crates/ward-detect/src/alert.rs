@@ -107,7 +107,12 @@ pub struct Signal {
 impl Signal {
     /// One line naming the detector with observed versus baseline values.
     pub fn explanation(&self) -> String {
-        format!("{}: {} (baseline: {})", self.detector.as_str(), self.observed, self.baseline)
+        format!(
+            "{}: {} (baseline: {})",
+            self.detector.as_str(),
+            self.observed,
+            self.baseline
+        )
     }
 }
 
@@ -178,7 +183,14 @@ impl Alert {
             70..=89 => 4,
             _ => 5,
         };
-        let severity = ["Unknown", "Informational", "Low", "Medium", "High", "Critical"][severity_id];
+        let severity = [
+            "Unknown",
+            "Informational",
+            "Low",
+            "Medium",
+            "High",
+            "Critical",
+        ][severity_id];
         let activity_id = if self.revision > 1 { 2 } else { 1 };
         let millis = |time: OffsetDateTime| (time.unix_timestamp_nanos() / 1_000_000) as i64;
         let kind = serde_json::to_value(self.identity_kind).unwrap_or(Value::Null);

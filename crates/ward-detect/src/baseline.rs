@@ -49,7 +49,10 @@ fn add_distinct(values: &mut Vec<u64>, value: u64) {
 
 impl HourBucket {
     pub(crate) fn new(start: i64) -> Self {
-        HourBucket { start, ..HourBucket::default() }
+        HourBucket {
+            start,
+            ..HourBucket::default()
+        }
     }
 
     pub(crate) fn add(&mut self, event: &Event, time: i64) {
@@ -57,7 +60,10 @@ impl HourBucket {
         self.events += 1;
         self.bytes += event.volume.bytes.unwrap_or(0);
         add_distinct(&mut self.operations, hash(&event.operation));
-        add_distinct(&mut self.targets, hash(event.resource.as_deref().unwrap_or(&event.service)));
+        add_distinct(
+            &mut self.targets,
+            hash(event.resource.as_deref().unwrap_or(&event.service)),
+        );
         if let Some(ip) = &event.src_ip {
             add_distinct(&mut self.sources, hash(ip));
         }
@@ -185,16 +191,31 @@ impl IdentityState {
     pub(crate) fn learn_event(&mut self, event: &Event, time: i64, config: &Config) -> bool {
         let half_life = config.half_life_s();
         let caps = &config.caps;
-        let mut new_target = self.systems.observe(&event.service, time, half_life, 1.0, caps.systems);
+        let mut new_target =
+            self.systems
+                .observe(&event.service, time, half_life, 1.0, caps.systems);
         if let Some(resource) = &event.resource {
-            new_target |= self.resources.observe(&resource_key(event, resource), time, half_life, 1.0, caps.resources);
+            new_target |= self.resources.observe(
+                &resource_key(event, resource),
+                time,
+                half_life,
+                1.0,
+                caps.resources,
+            );
         }
-        self.operations.observe(&operation_key(event), time, half_life, 1.0, caps.operations);
+        self.operations
+            .observe(&operation_key(event), time, half_life, 1.0, caps.operations);
         if let Some(ip) = &event.src_ip {
             self.sources.observe(ip, time, half_life, 1.0, caps.sources);
         }
         if let Some(agent) = &event.user_agent {
-            self.user_agents.observe(&user_agent_key(agent), time, half_life, 1.0, caps.user_agents);
+            self.user_agents.observe(
+                &user_agent_key(agent),
+                time,
+                half_life,
+                1.0,
+                caps.user_agents,
+            );
         }
         if let Some(class) = event.failure {
             self.failure_classes[class_index(class)].add(time, half_life, 1.0);
@@ -206,14 +227,20 @@ impl IdentityState {
     }
 
     /// Adds a closed hour to the hourly statistics and the schedule.
-    pub(crate) fn learn_hour(&mut self, bucket: &HourBucket, vector: [f32; FEATURES], config: &Config) {
+    pub(crate) fn learn_hour(
+        &mut self,
+        bucket: &HourBucket,
+        vector: [f32; FEATURES],
+        config: &Config,
+    ) {
         let half_life = config.half_life_s();
         let at = bucket.start + 3599;
         self.volume.observe(at, half_life, bucket.events as f64);
         for (index, stats) in self.failure_hours.iter_mut().enumerate() {
             stats.observe(at, half_life, f64::from(bucket.failures[index]));
         }
-        self.pulls.observe(at, half_life, f64::from(bucket.secret_reads));
+        self.pulls
+            .observe(at, half_life, f64::from(bucket.secret_reads));
         let (hour, weekday) = hour_and_weekday(bucket.start);
         self.hour_of_day[hour as usize].add(at, half_life, 1.0);
         let day = bucket.start.div_euclid(86_400);
@@ -238,8 +265,13 @@ impl IdentityState {
         let history = self.history.capacity() * std::mem::size_of::<[f32; FEATURES]>();
         let recent = self.recent.capacity() * 8;
         let open = self.open.as_ref().map_or(0, |bucket| {
-            (bucket.operations.capacity() + bucket.targets.capacity() + bucket.sources.capacity()) * 8
-                + bucket.codes.iter().map(|(code, _)| code.capacity() + 32).sum::<usize>()
+            (bucket.operations.capacity() + bucket.targets.capacity() + bucket.sources.capacity())
+                * 8
+                + bucket
+                    .codes
+                    .iter()
+                    .map(|(code, _)| code.capacity() + 32)
+                    .sum::<usize>()
         });
         std::mem::size_of::<Self>() + self.uid.capacity() + sets + history + recent + open
     }
@@ -298,6 +330,9 @@ mod tests {
             user_agent_key("aws-sdk-java/1.12.600 Linux/5.10.220"),
             user_agent_key("aws-sdk-java/1.12.700 Linux/5.10.221")
         );
-        assert_ne!(user_agent_key("python-requests/2.31.0"), user_agent_key("aws-sdk-java/1.12.600"));
+        assert_ne!(
+            user_agent_key("python-requests/2.31.0"),
+            user_agent_key("aws-sdk-java/1.12.600")
+        );
     }
 }

@@ -66,7 +66,13 @@ pub struct SetCaps {
 
 impl Default for SetCaps {
     fn default() -> Self {
-        SetCaps { systems: 64, resources: 256, operations: 128, sources: 32, user_agents: 16 }
+        SetCaps {
+            systems: 64,
+            resources: 256,
+            operations: 128,
+            sources: 32,
+            user_agents: 16,
+        }
     }
 }
 

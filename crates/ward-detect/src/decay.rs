@@ -96,8 +96,6 @@ impl HourlyStats {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DecaySet {
     members: HashMap<String, Decayed>,
-    /// Decayed number of lookups that found a new member.
-    novel: Decayed,
     /// Decayed number of lookups.
     total: Decayed,
 }
@@ -110,19 +108,30 @@ impl DecaySet {
             .is_some_and(|weight| weight.get(now, half_life_s) >= FORGET_WEIGHT)
     }
 
-    /// Estimated chance that the next lookup finds a new member: decayed
-    /// novel lookups over decayed lookups, with one of each added as a prior.
+    /// Estimated chance that the next lookup finds a new member, by the
+    /// Good–Turing estimate: members seen about once over all lookups, with
+    /// half a singleton added so a short history never gives zero.
     pub fn novelty_rate(&self, now: i64, half_life_s: f64) -> f64 {
-        (self.novel.get(now, half_life_s) + 1.0) / (self.total.get(now, half_life_s) + 2.0)
+        let singletons = self
+            .members
+            .values()
+            .map(|weight| weight.get(now, half_life_s))
+            .filter(|weight| (FORGET_WEIGHT..1.5).contains(weight))
+            .count();
+        (singletons as f64 + 0.5) / (self.total.get(now, half_life_s) + 1.0)
     }
 
     /// Records a lookup of `key` with `weight`; returns true when it was new.
-    pub fn observe(&mut self, key: &str, now: i64, half_life_s: f64, weight: f64, cap: usize) -> bool {
+    pub fn observe(
+        &mut self,
+        key: &str,
+        now: i64,
+        half_life_s: f64,
+        weight: f64,
+        cap: usize,
+    ) -> bool {
         let novel = !self.contains(key, now, half_life_s);
         self.total.add(now, half_life_s, 1.0);
-        if novel {
-            self.novel.add(now, half_life_s, 1.0);
-        }
         match self.members.get_mut(key) {
             Some(entry) => entry.add(now, half_life_s, weight),
             None => {
@@ -164,7 +173,10 @@ impl DecaySet {
         let lightest = self
             .members
             .iter()
-            .min_by(|a, b| a.1.get(now, half_life_s).total_cmp(&b.1.get(now, half_life_s)))
+            .min_by(|a, b| {
+                a.1.get(now, half_life_s)
+                    .total_cmp(&b.1.get(now, half_life_s))
+            })
             .map(|(key, _)| key.clone());
         if let Some(key) = lightest {
             self.members.remove(&key);
@@ -195,8 +207,14 @@ mod tests {
         assert!(set.observe("b", 20, half_life, 1.0, 2));
         assert!(set.observe("c", 30, half_life, 1.0, 2));
         assert_eq!(set.len(), 2);
-        assert!(set.contains("a", 40, half_life), "the heaviest member stays");
-        assert!(!set.contains("b", 40, half_life), "the lightest member is evicted");
+        assert!(
+            set.contains("a", 40, half_life),
+            "the heaviest member stays"
+        );
+        assert!(
+            !set.contains("b", 40, half_life),
+            "the lightest member is evicted"
+        );
         assert!(!set.contains("a", 10 * DAY, half_life), "members fade out");
     }
 }

@@ -8,7 +8,8 @@ use ward_core::event::{Event, FailureClass};
 
 use crate::alert::{Detector, Evidence, Signal};
 use crate::baseline::{
-    HourBucket, IdentityState, class_index, hour_and_weekday, operation_key, resource_key, user_agent_key,
+    HourBucket, IdentityState, class_index, hour_and_weekday, operation_key, resource_key,
+    user_agent_key,
 };
 use crate::config::Config;
 use crate::decay::{DecaySet, FORGET_WEIGHT};
@@ -28,8 +29,22 @@ fn at(time: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(time).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-fn signal(detector: Detector, severity: f64, observed: String, baseline: String, evidence: Evidence, time: i64) -> Signal {
-    Signal { detector, severity: severity.clamp(0.0, 1.0), observed, baseline, evidence, time: at(time) }
+fn signal(
+    detector: Detector,
+    severity: f64,
+    observed: String,
+    baseline: String,
+    evidence: Evidence,
+    time: i64,
+) -> Signal {
+    Signal {
+        detector,
+        severity: severity.clamp(0.0, 1.0),
+        observed,
+        baseline,
+        evidence,
+        time: at(time),
+    }
 }
 
 /// Severity of a novel member: the base, scaled down linearly as the
@@ -58,26 +73,65 @@ fn novelty(
         detector,
         severity,
         format!("first {what} `{shown}`"),
-        format!("{} known, {:.2}% of recent calls found a new one", set.len(), rate * 100.0),
-        Evidence::Members { values: vec![shown.to_string()] },
+        format!(
+            "{} known, estimated chance of a new one {:.2}%",
+            set.len(),
+            rate * 100.0
+        ),
+        Evidence::Members {
+            values: vec![shown.to_string()],
+        },
         time,
     ))
 }
 
 /// Detectors that look at one event against the baseline as it was before it.
-pub(crate) fn event_signals(state: &IdentityState, event: &Event, time: i64, config: &Config) -> Vec<Signal> {
+pub(crate) fn event_signals(
+    state: &IdentityState,
+    event: &Event,
+    time: i64,
+    config: &Config,
+) -> Vec<Signal> {
     let mut signals = Vec::new();
-    let system = novelty(&state.systems, &event.service, &event.service, (Detector::NewTargetSystem, NEW_SYSTEM, "target system"), time, config);
+    let system = novelty(
+        &state.systems,
+        &event.service,
+        &event.service,
+        (Detector::NewTargetSystem, NEW_SYSTEM, "target system"),
+        time,
+        config,
+    );
     let system_is_new = system.is_some();
     signals.extend(system);
     if let (Some(resource), false) = (&event.resource, system_is_new) {
         let key = resource_key(event, resource);
-        signals.extend(novelty(&state.resources, &key, &key, (Detector::NewResource, NEW_RESOURCE, "resource"), time, config));
+        signals.extend(novelty(
+            &state.resources,
+            &key,
+            &key,
+            (Detector::NewResource, NEW_RESOURCE, "resource"),
+            time,
+            config,
+        ));
     }
     let operation = operation_key(event);
-    signals.extend(novelty(&state.operations, &operation, &operation, (Detector::NewOperation, NEW_OPERATION, "operation"), time, config));
+    signals.extend(novelty(
+        &state.operations,
+        &operation,
+        &operation,
+        (Detector::NewOperation, NEW_OPERATION, "operation"),
+        time,
+        config,
+    ));
     if let Some(ip) = &event.src_ip {
-        let mut found = novelty(&state.sources, ip, ip, (Detector::NewSourceAddress, NEW_SOURCE, "source address"), time, config);
+        let mut found = novelty(
+            &state.sources,
+            ip,
+            ip,
+            (Detector::NewSourceAddress, NEW_SOURCE, "source address"),
+            time,
+            config,
+        );
         // A new private address of an identity that already runs on private
         // addresses is usually a new host in the same network.
         if let Some(found) = found.as_mut()
@@ -90,7 +144,14 @@ pub(crate) fn event_signals(state: &IdentityState, event: &Event, time: i64, con
     }
     if let Some(agent) = &event.user_agent {
         let key = user_agent_key(agent);
-        signals.extend(novelty(&state.user_agents, &key, agent, (Detector::NewUserAgent, NEW_USER_AGENT, "user agent"), time, config));
+        signals.extend(novelty(
+            &state.user_agents,
+            &key,
+            agent,
+            (Detector::NewUserAgent, NEW_USER_AGENT, "user agent"),
+            time,
+            config,
+        ));
     }
     if let Some(class) = event.failure {
         signals.extend(new_failure_pattern(state, event, class, time, config));
@@ -98,7 +159,13 @@ pub(crate) fn event_signals(state: &IdentityState, event: &Event, time: i64, con
     signals
 }
 
-fn new_failure_pattern(state: &IdentityState, event: &Event, class: FailureClass, time: i64, config: &Config) -> Option<Signal> {
+fn new_failure_pattern(
+    state: &IdentityState,
+    event: &Event,
+    class: FailureClass,
+    time: i64,
+    config: &Config,
+) -> Option<Signal> {
     let seen = state.failure_classes[class_index(class)].get(time, config.half_life_s());
     if seen >= FORGET_WEIGHT {
         return None;
@@ -109,7 +176,10 @@ fn new_failure_pattern(state: &IdentityState, event: &Event, class: FailureClass
     };
     let known: Vec<&str> = FailureClass::ALL
         .iter()
-        .filter(|other| state.failure_classes[class_index(**other)].get(time, config.half_life_s()) >= FORGET_WEIGHT)
+        .filter(|other| {
+            state.failure_classes[class_index(**other)].get(time, config.half_life_s())
+                >= FORGET_WEIGHT
+        })
         .map(|other| other.as_str())
         .collect();
     Some(signal(
@@ -122,8 +192,15 @@ fn new_failure_pattern(state: &IdentityState, event: &Event, class: FailureClass
             event.service,
             event.operation
         ),
-        if known.is_empty() { "no failures".to_string() } else { format!("failures seen: {}", known.join(", ")) },
-        Evidence::Count { observed: 1.0, failure: Some(class) },
+        if known.is_empty() {
+            "no failures".to_string()
+        } else {
+            format!("failures seen: {}", known.join(", "))
+        },
+        Evidence::Count {
+            observed: 1.0,
+            failure: Some(class),
+        },
         time,
     ))
 }
@@ -132,8 +209,16 @@ fn new_failure_pattern(state: &IdentityState, event: &Event, class: FailureClass
 /// weekday carries almost none of the identity's past activity.
 pub(crate) fn schedule_signal(state: &IdentityState, time: i64, config: &Config) -> Option<Signal> {
     let half_life = config.half_life_s();
-    let hours: Vec<f64> = state.hour_of_day.iter().map(|d| d.get(time, half_life)).collect();
-    let days: Vec<f64> = state.weekday.iter().map(|d| d.get(time, half_life)).collect();
+    let hours: Vec<f64> = state
+        .hour_of_day
+        .iter()
+        .map(|d| d.get(time, half_life))
+        .collect();
+    let days: Vec<f64> = state
+        .weekday
+        .iter()
+        .map(|d| d.get(time, half_life))
+        .collect();
     let (hour, weekday) = hour_and_weekday(time);
     let busiest_hour = hours.iter().copied().fold(0.0, f64::max);
     let busiest_day = days.iter().copied().fold(0.0, f64::max);
@@ -141,8 +226,9 @@ pub(crate) fn schedule_signal(state: &IdentityState, time: i64, config: &Config)
     let active_days: f64 = days.iter().sum();
     let h = hour as usize;
     let smoothed = hours[h] + 0.5 * (hours[(h + 23) % 24] + hours[(h + 1) % 24]);
-    let odd_hour = active_hours >= 24.0 && smoothed < config.schedule_min_share * busiest_hour;
-    let odd_day = active_days >= 10.0 && days[weekday as usize] < config.schedule_min_share * busiest_day;
+    let odd_hour = active_hours >= 12.0 && smoothed < config.schedule_min_share * busiest_hour;
+    let odd_day =
+        active_days >= 10.0 && days[weekday as usize] < config.schedule_min_share * busiest_day;
     if !odd_hour && !odd_day {
         return None;
     }
@@ -154,12 +240,23 @@ pub(crate) fn schedule_signal(state: &IdentityState, time: i64, config: &Config)
         .filter(|i| days[*i] >= 0.2 * busiest_day)
         .map(|i| WEEKDAYS[i])
         .collect();
-    let severity = if odd_hour && odd_day { OUTSIDE_SCHEDULE + 0.1 } else { OUTSIDE_SCHEDULE };
+    let severity = if odd_hour && odd_day {
+        OUTSIDE_SCHEDULE + 0.1
+    } else {
+        OUTSIDE_SCHEDULE
+    };
     Some(signal(
         Detector::OutsideSchedule,
         severity,
-        format!("active at {hour:02}:00 UTC on {}", WEEKDAYS[weekday as usize]),
-        format!("usually active at hours {} UTC on {}", usual_hours.join(","), usual_days.join(",")),
+        format!(
+            "active at {hour:02}:00 UTC on {}",
+            WEEKDAYS[weekday as usize]
+        ),
+        format!(
+            "usually active at hours {} UTC on {}",
+            usual_hours.join(","),
+            usual_days.join(",")
+        ),
         Evidence::Schedule { hour, weekday },
         time,
     ))
@@ -174,7 +271,12 @@ fn burst_severity(count: f64, max: f64, config: &Config, base: f64) -> f64 {
 
 /// Hourly detectors, checked after each event is counted into the hour:
 /// volume burst, failure spikes and changes in vault pulls.
-pub(crate) fn hourly_signals(state: &IdentityState, bucket: &HourBucket, time: i64, config: &Config) -> Vec<(String, Signal)> {
+pub(crate) fn hourly_signals(
+    state: &IdentityState,
+    bucket: &HourBucket,
+    time: i64,
+    config: &Config,
+) -> Vec<(String, Signal)> {
     let half_life = config.half_life_s();
     let mut signals = Vec::new();
     if state.volume.hours(time, half_life) >= 12.0 {
@@ -187,9 +289,18 @@ pub(crate) fn hourly_signals(state: &IdentityState, bucket: &HourBucket, time: i
                 signal(
                     Detector::VolumeBurst,
                     burst_severity(count, max, config, 0.4),
-                    format!("{count} calls in the hour from {:02}:00 UTC", hour_and_weekday(bucket.start).0),
-                    format!("at most {max:.0} per hour (decayed), mean {:.1}", state.volume.mean(time, half_life)),
-                    Evidence::Count { observed: count, failure: None },
+                    format!(
+                        "{count} calls in the hour from {:02}:00 UTC",
+                        hour_and_weekday(bucket.start).0
+                    ),
+                    format!(
+                        "at most {max:.0} per hour (decayed), mean {:.1}",
+                        state.volume.mean(time, half_life)
+                    ),
+                    Evidence::Count {
+                        observed: count,
+                        failure: None,
+                    },
                     time,
                 ),
             ));
@@ -208,15 +319,29 @@ pub(crate) fn hourly_signals(state: &IdentityState, bucket: &HourBucket, time: i
             FailureClass::AuthFailed | FailureClass::PermissionDenied => 0.5,
             FailureClass::Throttled | FailureClass::Error => 0.25,
         };
-        let codes: Vec<String> = bucket.codes.iter().map(|(code, n)| format!("{code} ×{n}")).collect();
+        let codes: Vec<String> = bucket
+            .codes
+            .iter()
+            .map(|(code, n)| format!("{code} ×{n}"))
+            .collect();
         signals.push((
             format!("failure_spike:{}", class.as_str()),
             signal(
                 Detector::FailureSpike,
                 burst_severity(count, max, config, base),
-                format!("{count} {} failures in one hour ({})", class.as_str(), codes.join(", ")),
-                format!("at most {max:.1} per hour (decayed), mean {:.2}", stats.mean(time, half_life)),
-                Evidence::Count { observed: count, failure: Some(class) },
+                format!(
+                    "{count} {} failures in one hour ({})",
+                    class.as_str(),
+                    codes.join(", ")
+                ),
+                format!(
+                    "at most {max:.1} per hour (decayed), mean {:.2}",
+                    stats.mean(time, half_life)
+                ),
+                Evidence::Count {
+                    observed: count,
+                    failure: Some(class),
+                },
                 time,
             ),
         ));
@@ -225,7 +350,12 @@ pub(crate) fn hourly_signals(state: &IdentityState, bucket: &HourBucket, time: i
     signals
 }
 
-fn pull_signal(state: &IdentityState, bucket: &HourBucket, time: i64, config: &Config) -> Option<(String, Signal)> {
+fn pull_signal(
+    state: &IdentityState,
+    bucket: &HourBucket,
+    time: i64,
+    config: &Config,
+) -> Option<(String, Signal)> {
     let half_life = config.half_life_s();
     let count = f64::from(bucket.secret_reads);
     if count == 0.0 || state.pulls.hours(time, half_life) < 12.0 {
@@ -240,7 +370,10 @@ fn pull_signal(state: &IdentityState, bucket: &HourBucket, time: i64, config: &C
         if count <= threshold {
             return None;
         }
-        (burst_severity(count, max, config, 0.45), format!("at most {max:.1} per hour (decayed), mean {mean:.2}"))
+        (
+            burst_severity(count, max, config, 0.45),
+            format!("at most {max:.1} per hour (decayed), mean {mean:.2}"),
+        )
     };
     Some((
         Detector::VaultPullChange.as_str().to_string(),
@@ -249,7 +382,10 @@ fn pull_signal(state: &IdentityState, bucket: &HourBucket, time: i64, config: &C
             severity,
             format!("{count} secret reads in one hour"),
             baseline,
-            Evidence::Count { observed: count, failure: None },
+            Evidence::Count {
+                observed: count,
+                failure: None,
+            },
             time,
         ),
     ))

@@ -75,7 +75,10 @@ pub struct Engine {
 impl Engine {
     /// An engine with no baselines.
     pub fn new(config: Config) -> Self {
-        Engine { config, ..Engine::default() }
+        Engine {
+            config,
+            ..Engine::default()
+        }
     }
 
     /// The settings in use.
@@ -94,7 +97,8 @@ impl Engine {
         let time = event.time.unix_timestamp();
         let uid = event.actor.uid.as_str();
         if !self.identities.contains_key(uid) {
-            self.identities.insert(uid.to_string(), IdentityState::new(event, time));
+            self.identities
+                .insert(uid.to_string(), IdentityState::new(event, time));
         }
         let Some(state) = self.identities.get_mut(uid) else {
             return Vec::new();
@@ -196,7 +200,10 @@ impl Engine {
     pub fn restore_identity(&mut self, snapshot: Value) -> Result<String, RestoreError> {
         let version = snapshot.get("version").and_then(Value::as_u64).unwrap_or(0);
         if version > u64::from(SNAPSHOT_VERSION) {
-            return Err(RestoreError::Version { found: version as u32, supported: SNAPSHOT_VERSION });
+            return Err(RestoreError::Version {
+                found: version as u32,
+                supported: SNAPSHOT_VERSION,
+            });
         }
         let state: IdentityState = serde_json::from_value(snapshot)?;
         let uid = state.uid.clone();
@@ -229,20 +236,35 @@ impl Engine {
 
     /// Approximate heap bytes held by all baselines.
     pub fn heap_bytes(&self) -> usize {
-        self.identities.values().map(IdentityState::heap_bytes).sum()
+        self.identities
+            .values()
+            .map(IdentityState::heap_bytes)
+            .sum()
     }
 }
 
-fn process_event(state: &mut IdentityState, event: &Event, time: i64, config: &Config, alerts: &mut Vec<Alert>) {
+fn process_event(
+    state: &mut IdentityState,
+    event: &Event,
+    time: i64,
+    config: &Config,
+    alerts: &mut Vec<Alert>,
+) {
     let hour = time - time.rem_euclid(3600);
-    let late = hour <= state.last_closed_hour || state.open.as_ref().is_some_and(|open| hour < open.start);
-    if !late && state.open.as_ref().is_some_and(|open| hour > open.start)
+    let late =
+        hour <= state.last_closed_hour || state.open.as_ref().is_some_and(|open| hour < open.start);
+    if !late
+        && state.open.as_ref().is_some_and(|open| hour > open.start)
         && let Some(bucket) = state.open.take()
     {
         close_hour(state, bucket, config, alerts);
     }
     let learned = state.learned(config, time);
-    let mut signals = if learned { event_signals(state, event, time, config) } else { Vec::new() };
+    let mut signals = if learned {
+        event_signals(state, event, time, config)
+    } else {
+        Vec::new()
+    };
 
     let new_target = state.learn_event(event, time, config);
     state.events += 1;
@@ -258,7 +280,10 @@ fn process_event(state: &mut IdentityState, event: &Event, time: i64, config: &C
             if first_in_hour && let Some(found) = schedule_signal(state, time, config) {
                 signals.push(found);
             }
-            let hourly = state.open.as_ref().map(|bucket| hourly_signals(state, bucket, time, config));
+            let hourly = state
+                .open
+                .as_ref()
+                .map(|bucket| hourly_signals(state, bucket, time, config));
             if let (Some(hourly), Some(bucket)) = (hourly, state.open.as_mut()) {
                 for (name, found) in hourly {
                     // A detector that already fired this hour still updates
@@ -275,7 +300,12 @@ fn process_event(state: &mut IdentityState, event: &Event, time: i64, config: &C
 }
 
 /// Scores a finished hour with the forest, then adds it to the baseline.
-fn close_hour(state: &mut IdentityState, bucket: HourBucket, config: &Config, alerts: &mut Vec<Alert>) {
+fn close_hour(
+    state: &mut IdentityState,
+    bucket: HourBucket,
+    config: &Config,
+    alerts: &mut Vec<Alert>,
+) {
     let vector = crate::feedback::features(&bucket);
     let end = bucket.last_event.max(bucket.start);
     if state.learned(config, end) {
@@ -284,7 +314,14 @@ fn close_hour(state: &mut IdentityState, bucket: HourBucket, config: &Config, al
         if let Some(scored) = multivariate::score(&config.forest, seed, &history, &vector)
             && scored.score > config.forest.threshold
         {
-            let found = crate::feedback::multivariate_signal(&scored, &vector, &history, bucket.start, end, config);
+            let found = crate::feedback::multivariate_signal(
+                &scored,
+                &vector,
+                &history,
+                bucket.start,
+                end,
+                config,
+            );
             merge(state, vec![found], None, end, config, alerts);
         }
     }
@@ -293,7 +330,14 @@ fn close_hour(state: &mut IdentityState, bucket: HourBucket, config: &Config, al
 
 /// Adds signals to the identity's open alert, or opens one; pushes the alert
 /// to `alerts` when it reaches the threshold or its score or detectors change.
-fn merge(state: &mut IdentityState, signals: Vec<Signal>, event_uid: Option<&str>, time: i64, config: &Config, alerts: &mut Vec<Alert>) {
+fn merge(
+    state: &mut IdentityState,
+    signals: Vec<Signal>,
+    event_uid: Option<&str>,
+    time: i64,
+    config: &Config,
+    alerts: &mut Vec<Alert>,
+) {
     let at = OffsetDateTime::from_unix_timestamp(time).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     let reuse = state
         .alert
@@ -315,7 +359,9 @@ fn merge(state: &mut IdentityState, signals: Vec<Signal>, event_uid: Option<&str
             pending: false,
         });
     }
-    let Some(alert) = state.alert.as_mut() else { return };
+    let Some(alert) = state.alert.as_mut() else {
+        return;
+    };
     let before_score = alert.score;
     let before_detectors: Vec<Detector> = alert.signals.iter().map(|s| s.detector).collect();
     let before_counts: Vec<f64> = alert.signals.iter().map(count_of).collect();
@@ -332,7 +378,10 @@ fn merge(state: &mut IdentityState, signals: Vec<Signal>, event_uid: Option<&str
     alert.first_seen = alert.first_seen.min(at);
     alert.refresh();
     let detectors_changed = alert.signals.len() != before_detectors.len()
-        || alert.signals.iter().any(|s| !before_detectors.contains(&s.detector));
+        || alert
+            .signals
+            .iter()
+            .any(|s| !before_detectors.contains(&s.detector));
     // Counts that doubled since the last revision are worth a new one; a
     // smaller change waits for the next revision or for `Engine::finish`.
     let doubled = alert
@@ -386,17 +435,29 @@ fn add_signal(alert: &mut Alert, signal: Signal) {
         alert.signals.push(signal);
         return;
     };
-    if let (Evidence::Members { values }, Evidence::Members { values: new }) = (&mut known.evidence, &signal.evidence) {
+    if let (Evidence::Members { values }, Evidence::Members { values: new }) =
+        (&mut known.evidence, &signal.evidence)
+    {
         for value in new {
             if values.len() < MAX_EVIDENCE_EVENTS && !values.contains(value) {
                 values.push(value.clone());
             }
         }
         if values.len() > 1 {
-            known.observed = format!("{} new: {}", values.len(), values.iter().take(5).cloned().collect::<Vec<_>>().join(", "));
+            known.observed = format!(
+                "{} new: {}",
+                values.len(),
+                values
+                    .iter()
+                    .take(5)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
     }
-    if let (Evidence::Count { observed: old, .. }, Evidence::Count { observed: new, .. }) = (&known.evidence, &signal.evidence)
+    if let (Evidence::Count { observed: old, .. }, Evidence::Count { observed: new, .. }) =
+        (&known.evidence, &signal.evidence)
         && new >= old
     {
         let severity = known.severity.max(signal.severity);
@@ -407,7 +468,13 @@ fn add_signal(alert: &mut Alert, signal: Signal) {
         return;
     }
     if signal.severity > known.severity {
-        let evidence = std::mem::replace(&mut known.evidence, Evidence::Count { observed: 0.0, failure: None });
+        let evidence = std::mem::replace(
+            &mut known.evidence,
+            Evidence::Count {
+                observed: 0.0,
+                failure: None,
+            },
+        );
         let observed = std::mem::take(&mut known.observed);
         *known = signal;
         if let Evidence::Members { .. } = evidence {
@@ -433,7 +500,10 @@ pub fn latest_revisions(alerts: Vec<Alert>) -> Vec<Alert> {
             }
         }
     }
-    order.into_iter().filter_map(|id| latest.remove(&id)).collect()
+    order
+        .into_iter()
+        .filter_map(|id| latest.remove(&id))
+        .collect()
 }
 
 #[cfg(test)]

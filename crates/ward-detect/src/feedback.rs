@@ -73,15 +73,22 @@ pub(crate) fn multivariate_signal(
     Signal {
         detector: Detector::Multivariate,
         severity,
-        observed: format!("hour {hour:02}:00 UTC scored {:.2}: {}", scored.score, observed.join(", ")),
+        observed: format!(
+            "hour {hour:02}:00 UTC scored {:.2}: {}",
+            scored.score,
+            observed.join(", ")
+        ),
         baseline: format!(
             "score threshold {:.2}; mean over {} past hours: {}",
             config.forest.threshold,
             history.len(),
             baseline.join(", ")
         ),
-        evidence: Evidence::Vector { values: vector.to_vec() },
-        time: time::OffsetDateTime::from_unix_timestamp(end).unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+        evidence: Evidence::Vector {
+            values: vector.to_vec(),
+        },
+        time: time::OffsetDateTime::from_unix_timestamp(end)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
     }
 }
 
@@ -96,16 +103,27 @@ pub(crate) fn teach(state: &mut IdentityState, signal: &Signal, config: &Config)
                 let (set, cap, key) = match detector {
                     Detector::NewTargetSystem => (&mut state.systems, caps.systems, value.clone()),
                     Detector::NewResource => (&mut state.resources, caps.resources, value.clone()),
-                    Detector::NewOperation => (&mut state.operations, caps.operations, value.clone()),
+                    Detector::NewOperation => {
+                        (&mut state.operations, caps.operations, value.clone())
+                    }
                     Detector::NewSourceAddress => (&mut state.sources, caps.sources, value.clone()),
-                    Detector::NewUserAgent => (&mut state.user_agents, caps.user_agents, user_agent_key(value)),
+                    Detector::NewUserAgent => (
+                        &mut state.user_agents,
+                        caps.user_agents,
+                        user_agent_key(value),
+                    ),
                     _ => continue,
                 };
                 set.observe(&key, now, half_life, TAUGHT_WEIGHT, cap);
             }
         }
         (Detector::OutsideSchedule, Evidence::Schedule { hour, weekday }) => {
-            let busiest = |slots: &[crate::decay::Decayed]| slots.iter().map(|d| d.get(now, half_life)).fold(1.0, f64::max);
+            let busiest = |slots: &[crate::decay::Decayed]| {
+                slots
+                    .iter()
+                    .map(|d| d.get(now, half_life))
+                    .fold(1.0, f64::max)
+            };
             let hour_weight = busiest(&state.hour_of_day);
             let day_weight = busiest(&state.weekday);
             if let Some(slot) = state.hour_of_day.get_mut(usize::from(*hour)) {
@@ -115,16 +133,34 @@ pub(crate) fn teach(state: &mut IdentityState, signal: &Signal, config: &Config)
                 slot.raise(now, half_life, 0.5 * day_weight);
             }
         }
-        (Detector::VolumeBurst, Evidence::Count { observed, .. }) => state.volume.accept(now, half_life, *observed),
-        (Detector::FailureSpike, Evidence::Count { observed, failure: Some(class) }) => {
+        (Detector::VolumeBurst, Evidence::Count { observed, .. }) => {
+            state.volume.accept(now, half_life, *observed)
+        }
+        (
+            Detector::FailureSpike,
+            Evidence::Count {
+                observed,
+                failure: Some(class),
+            },
+        ) => {
             state.failure_hours[class_index(*class)].accept(now, half_life, *observed);
         }
-        (Detector::NewFailurePattern, Evidence::Count { failure: Some(class), .. }) => {
+        (
+            Detector::NewFailurePattern,
+            Evidence::Count {
+                failure: Some(class),
+                ..
+            },
+        ) => {
             state.failure_classes[class_index(*class)].add(now, half_life, TAUGHT_WEIGHT);
         }
-        (Detector::VaultPullChange, Evidence::Count { observed, .. }) => state.pulls.accept(now, half_life, *observed),
+        (Detector::VaultPullChange, Evidence::Count { observed, .. }) => {
+            state.pulls.accept(now, half_life, *observed)
+        }
         (Detector::Multivariate, Evidence::Vector { values }) => {
-            let Ok(vector) = <[f32; FEATURES]>::try_from(values.as_slice()) else { return };
+            let Ok(vector) = <[f32; FEATURES]>::try_from(values.as_slice()) else {
+                return;
+            };
             for _ in 0..TAUGHT_VECTORS {
                 if state.history.len() >= config.forest.history.max(1) {
                     state.history.pop_front();

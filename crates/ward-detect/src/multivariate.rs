@@ -43,7 +43,12 @@ pub struct ForestConfig {
 
 impl Default for ForestConfig {
     fn default() -> Self {
-        ForestConfig { trees: 30, history: 64, min_history: 24, threshold: 2.0 }
+        ForestConfig {
+            trees: 30,
+            history: 64,
+            min_history: 24,
+            threshold: 2.0,
+        }
     }
 }
 
@@ -58,7 +63,12 @@ pub struct ForestScore {
 
 /// Scores `point` against a forest built from `history`, or returns `None`
 /// when the history is too short or the forest cannot be built.
-pub fn score(config: &ForestConfig, seed: u64, history: &[[f32; FEATURES]], point: &[f32; FEATURES]) -> Option<ForestScore> {
+pub fn score(
+    config: &ForestConfig,
+    seed: u64,
+    history: &[[f32; FEATURES]],
+    point: &[f32; FEATURES],
+) -> Option<ForestScore> {
     if history.len() < config.min_history.max(2) {
         return None;
     }
@@ -89,19 +99,47 @@ pub fn score(config: &ForestConfig, seed: u64, history: &[[f32; FEATURES]], poin
         .map(|i| {
             let high = attribution.high.get(i).copied().unwrap_or(0.0);
             let low = attribution.low.get(i).copied().unwrap_or(0.0);
-            let share = if total > 0.0 { (high + low) / total } else { 0.0 };
+            let share = if total > 0.0 {
+                (high + low) / total
+            } else {
+                0.0
+            };
             (i, share, high >= low)
         })
         .collect();
     shares.sort_by(|a, b| b.1.total_cmp(&a.1));
-    Some(ForestScore { score, attribution: shares })
+    Some(ForestScore {
+        score,
+        attribution: shares,
+    })
+}
+
+/// The hourly feature vector the engine scores, computed from one
+/// identity's events of one hour, for comparisons with other detectors.
+/// `new_targets` is the number of targets the identity had not used before.
+pub fn hour_features<'a>(
+    events: impl IntoIterator<Item = &'a ward_core::event::Event>,
+    new_targets: u32,
+) -> [f32; FEATURES] {
+    let mut bucket: Option<crate::baseline::HourBucket> = None;
+    for event in events {
+        let time = event.time.unix_timestamp();
+        bucket
+            .get_or_insert_with(|| crate::baseline::HourBucket::new(time - time.rem_euclid(3600)))
+            .add(event, time);
+    }
+    let mut bucket = bucket.unwrap_or_default();
+    bucket.new_targets = new_targets;
+    crate::feedback::features(&bucket)
 }
 
 /// FNV-1a hash of the identity key, used as the forest seed.
 pub fn seed_for(identity: &str) -> u64 {
-    identity.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
+    identity
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
 }
 
 #[cfg(test)]
@@ -120,12 +158,21 @@ mod tests {
     #[test]
     fn outlier_scores_above_inliers_and_names_the_feature() {
         let config = ForestConfig::default();
-        let history: Vec<_> = (0..48).map(|i| vector(3.0 + (i % 5) as f32 * 0.1, 0.0)).collect();
+        let history: Vec<_> = (0..48)
+            .map(|i| vector(3.0 + (i % 5) as f32 * 0.1, 0.0))
+            .collect();
         let inlier = score(&config, 7, &history, &vector(3.2, 0.0)).unwrap();
         let outlier = score(&config, 7, &history, &vector(3.1, 0.9)).unwrap();
         assert!(inlier.score < config.threshold, "inlier {}", inlier.score);
-        assert!(outlier.score > config.threshold, "outlier {}", outlier.score);
-        assert_eq!(outlier.attribution[0].0, 5, "failure_ratio leads the attribution");
+        assert!(
+            outlier.score > config.threshold,
+            "outlier {}",
+            outlier.score
+        );
+        assert_eq!(
+            outlier.attribution[0].0, 5,
+            "failure_ratio leads the attribution"
+        );
         assert!(outlier.attribution[0].2, "above usual");
     }
 

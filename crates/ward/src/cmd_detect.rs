@@ -30,7 +30,9 @@ impl InputArgs {
         let parser = Parser::new(self.format);
         match (&self.csv_mapping, self.format) {
             (Some(mapping), _) => Ok(parser.with_csv_mapping(mapping.clone())),
-            (None, Format::Csv) => anyhow::bail!("--format csv needs --csv-mapping, such as `time=Timestamp,identity=User,operation=Action`"),
+            (None, Format::Csv) => anyhow::bail!(
+                "--format csv needs --csv-mapping, such as `time=Timestamp,identity=User,operation=Action`"
+            ),
             (None, _) => Ok(parser),
         }
     }

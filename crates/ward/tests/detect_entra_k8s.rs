@@ -31,7 +31,10 @@ fn entra_sign_in_shapes_parse_to_one_principal() {
     let err = stderr(&output);
     assert_eq!(events.len(), 3, "{err}");
     for event in &events[..2] {
-        assert_eq!(event["actor"]["uid"], "entra:00000000-0000-4000-8000-0000000000b1");
+        assert_eq!(
+            event["actor"]["uid"],
+            "entra:00000000-0000-4000-8000-0000000000b1"
+        );
         assert_eq!(event["actor"]["kind"], "service_principal");
         assert_eq!(event["actor"]["name"], "rpa-invoice-bot");
         assert_eq!(event["class"], "authentication");
@@ -44,7 +47,10 @@ fn entra_sign_in_shapes_parse_to_one_principal() {
     assert_eq!(unix(&events[1]), 1_763_085_910);
     assert_eq!(events[1]["status"], "success");
     assert_eq!(events[2]["actor"]["kind"], "managed_identity");
-    assert!(err.contains("sp.jsonl:4: invalid timestamp in `time`: `yesterday`"), "{err}");
+    assert!(
+        err.contains("sp.jsonl:4: invalid timestamp in `time`: `yesterday`"),
+        "{err}"
+    );
 }
 
 fn audit_event(verb: &str, username: &str, groups: &[&str], uid: Option<&str>, code: u16) -> Value {
@@ -66,16 +72,50 @@ fn audit_event(verb: &str, username: &str, groups: &[&str], uid: Option<&str>, c
 #[test]
 fn k8s_audit_truncated_unverified_and_bad_utf8() {
     let dir = tempfile::tempdir().unwrap();
-    let sa_groups = ["system:serviceaccounts", "system:serviceaccounts:rpa-bots", "system:authenticated"];
-    let first = audit_event("get", "system:serviceaccount:rpa-bots:invoice-bot", &sa_groups, Some("00000000-0000-4000-8000-000000000001"), 200);
-    let mut patch = audit_event("patch", "system:serviceaccount:kube-system:node-controller", &sa_groups, Some("u2"), 200);
+    let sa_groups = [
+        "system:serviceaccounts",
+        "system:serviceaccounts:rpa-bots",
+        "system:authenticated",
+    ];
+    let first = audit_event(
+        "get",
+        "system:serviceaccount:rpa-bots:invoice-bot",
+        &sa_groups,
+        Some("00000000-0000-4000-8000-000000000001"),
+        200,
+    );
+    let mut patch = audit_event(
+        "patch",
+        "system:serviceaccount:kube-system:node-controller",
+        &sa_groups,
+        Some("u2"),
+        200,
+    );
     patch["level"] = json!("RequestResponse");
     patch["requestObject"] = json!({"status": {"conditions": "x".repeat(20_000)}});
     let truncated = format!("{}[Truncated...]", &patch.to_string()[..10_000]);
-    let claimed = audit_event("get", "system:serviceaccount:kube-system:replication-controller", &["system:authenticated"], None, 200);
-    let mut bad_agent = audit_event("watch", "system:serviceaccount:rpa-bots:invoice-bot", &sa_groups, Some("00000000-0000-4000-8000-000000000001"), 200);
+    let claimed = audit_event(
+        "get",
+        "system:serviceaccount:kube-system:replication-controller",
+        &["system:authenticated"],
+        None,
+        200,
+    );
+    let mut bad_agent = audit_event(
+        "watch",
+        "system:serviceaccount:rpa-bots:invoice-bot",
+        &sa_groups,
+        Some("00000000-0000-4000-8000-000000000001"),
+        200,
+    );
     bad_agent["userAgent"] = json!("agent-MARK");
-    let denied = audit_event("list", "system:serviceaccount:rpa-bots:invoice-bot", &sa_groups, Some("00000000-0000-4000-8000-000000000001"), 403);
+    let denied = audit_event(
+        "list",
+        "system:serviceaccount:rpa-bots:invoice-bot",
+        &sa_groups,
+        Some("00000000-0000-4000-8000-000000000001"),
+        403,
+    );
 
     let mut bytes = Vec::new();
     for line in [first.to_string(), truncated, claimed.to_string()] {
@@ -107,7 +147,13 @@ fn k8s_audit_truncated_unverified_and_bad_utf8() {
     }
     assert_eq!(first["secret_read"], true);
     assert_eq!(denied["failure"], "permission_denied");
-    assert_eq!(claimed["actor"]["name"], "kube-system/replication-controller");
-    assert_eq!(claimed["actor"]["unverified"], true, "no service-account group and no uid");
+    assert_eq!(
+        claimed["actor"]["name"],
+        "kube-system/replication-controller"
+    );
+    assert_eq!(
+        claimed["actor"]["unverified"], true,
+        "no service-account group and no uid"
+    );
     assert_eq!(bad_agent["user_agent"], "agent-\u{FFFD}");
 }

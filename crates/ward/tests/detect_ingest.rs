@@ -19,7 +19,11 @@ struct Seen {
 
 /// Serves one request per connection from `replies` (status line, extra
 /// headers, body) and reports each request on the channel.
-fn serve(listener: TcpListener, replies: Vec<(&'static str, &'static str, String)>, seen: mpsc::Sender<Seen>) {
+fn serve(
+    listener: TcpListener,
+    replies: Vec<(&'static str, &'static str, String)>,
+    seen: mpsc::Sender<Seen>,
+) {
     for (status, extra, body) in replies {
         let (stream, _) = listener.accept().unwrap();
         let mut reader = BufReader::new(stream);
@@ -34,11 +38,19 @@ fn serve(listener: TcpListener, replies: Vec<(&'static str, &'static str, String
         }
         let length: usize = headers
             .iter()
-            .find_map(|h| h.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+            .find_map(|h| {
+                h.to_ascii_lowercase()
+                    .strip_prefix("content-length:")
+                    .map(|v| v.trim().parse().unwrap())
+            })
             .unwrap_or(0);
         let mut request_body = vec![0; length];
         reader.read_exact(&mut request_body).unwrap();
-        seen.send(Seen { headers, body: String::from_utf8(request_body).unwrap() }).unwrap();
+        seen.send(Seen {
+            headers,
+            body: String::from_utf8(request_body).unwrap(),
+        })
+        .unwrap();
         let response = format!(
             "HTTP/1.1 {status}\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
@@ -52,7 +64,13 @@ fn ingest_retries_back_pressure_and_reports_lines() {
     let dir = tempfile::tempdir().unwrap();
     let mut text = String::new();
     for (index, minute) in [1, 2, 3].iter().enumerate() {
-        let record = cloudtrail_record(&format!("ev-{index}"), &format!("2024-05-01T12:0{minute}:00Z"), assumed_role_bot(), "s3", "GetObject");
+        let record = cloudtrail_record(
+            &format!("ev-{index}"),
+            &format!("2024-05-01T12:0{minute}:00Z"),
+            assumed_role_bot(),
+            "s3",
+            "GetObject",
+        );
         text.push_str(&format!("{record}\n"));
         if index == 1 {
             text.push_str("{\"eventTime\": \"2024-05-01T12:02:30Z\", \"broken\n");
@@ -71,7 +89,14 @@ fn ingest_retries_back_pressure_and_reports_lines() {
     let peer = std::thread::spawn(move || serve(listener, replies, sender));
 
     let output = Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(["ingest", "--format", "cloudtrail", "--batch-size", "2", file.to_str().unwrap()])
+        .args([
+            "ingest",
+            "--format",
+            "cloudtrail",
+            "--batch-size",
+            "2",
+            file.to_str().unwrap(),
+        ])
         .env("WARD_ADDR", &addr)
         .env("WARD_TOKEN", "test-token")
         .output()
@@ -80,24 +105,64 @@ fn ingest_retries_back_pressure_and_reports_lines() {
     let err = String::from_utf8_lossy(&output.stderr);
     let file_name = file.display().to_string();
 
-    assert!(err.contains(&format!("malformed: {file_name}:3: ")), "{err}");
-    assert!(err.contains(&format!("rejected by server: {file_name}:2: event time too far in the future")), "{err}");
-    assert!(err.contains("server: 1 accepted, 1 duplicates, 1 rejected (1 retries)"), "{err}");
+    assert!(
+        err.contains(&format!("malformed: {file_name}:3: ")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "rejected by server: {file_name}:2: event time too far in the future"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("server: 1 accepted, 1 duplicates, 1 rejected (1 retries)"),
+        "{err}"
+    );
     assert!(err.contains("3 parsed, 1 malformed"), "{err}");
     assert_eq!(output.status.code(), Some(1));
 
     let requests: Vec<Seen> = received.try_iter().collect();
     assert_eq!(requests.len(), 3);
     for request in &requests {
-        assert!(request.headers[0].starts_with("POST /v1/events "), "{}", request.headers[0]);
-        let lower: Vec<String> = request.headers.iter().map(|h| h.to_ascii_lowercase()).collect();
-        assert!(lower.contains(&"content-type: application/x-ndjson".to_string()), "{lower:?}");
-        assert!(request.headers.iter().any(|h| h == "authorization: Bearer test-token" || h == "Authorization: Bearer test-token"), "{:?}", request.headers);
+        assert!(
+            request.headers[0].starts_with("POST /v1/events "),
+            "{}",
+            request.headers[0]
+        );
+        let lower: Vec<String> = request
+            .headers
+            .iter()
+            .map(|h| h.to_ascii_lowercase())
+            .collect();
+        assert!(
+            lower.contains(&"content-type: application/x-ndjson".to_string()),
+            "{lower:?}"
+        );
+        assert!(
+            request
+                .headers
+                .iter()
+                .any(|h| h == "authorization: Bearer test-token"
+                    || h == "Authorization: Bearer test-token"),
+            "{:?}",
+            request.headers
+        );
     }
-    assert_eq!(requests[0].body, requests[1].body, "the retried batch is resent unchanged");
+    assert_eq!(
+        requests[0].body, requests[1].body,
+        "the retried batch is resent unchanged"
+    );
     let uids: Vec<String> = requests[1..]
         .iter()
-        .flat_map(|request| request.body.lines().map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["uid"].as_str().unwrap().to_string()))
+        .flat_map(|request| {
+            request.body.lines().map(|line| {
+                serde_json::from_str::<serde_json::Value>(line).unwrap()["uid"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+        })
         .collect();
     assert_eq!(uids, ["ev-0", "ev-1", "ev-2"]);
 }
@@ -105,12 +170,31 @@ fn ingest_retries_back_pressure_and_reports_lines() {
 #[test]
 fn ingest_reports_unreachable_server() {
     let dir = tempfile::tempdir().unwrap();
-    let record = cloudtrail_record("ev-0", "2024-05-01T12:00:00Z", assumed_role_bot(), "s3", "GetObject");
+    let record = cloudtrail_record(
+        "ev-0",
+        "2024-05-01T12:00:00Z",
+        assumed_role_bot(),
+        "s3",
+        "GetObject",
+    );
     let file = write(dir.path(), "trail.jsonl", format!("{record}\n").as_bytes());
     // Bind and drop a listener to get a port nothing listens on.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let output = Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(["ingest", "--format", "cloudtrail", "--max-attempts", "2", "--addr", &format!("http://127.0.0.1:{port}"), file.to_str().unwrap()])
+        .args([
+            "ingest",
+            "--format",
+            "cloudtrail",
+            "--max-attempts",
+            "2",
+            "--addr",
+            &format!("http://127.0.0.1:{port}"),
+            file.to_str().unwrap(),
+        ])
         .env_remove("WARD_TOKEN")
         .output()
         .unwrap();

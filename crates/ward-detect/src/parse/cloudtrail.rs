@@ -73,15 +73,21 @@ fn actor(value: &Value) -> Result<Actor, String> {
 
     let mut actor = match kind_name {
         "IAMUser" => {
-            let uid = arn.or(principal).or(user_name).ok_or("IAMUser without arn")?;
+            let uid = arn
+                .or(principal)
+                .or(user_name)
+                .ok_or("IAMUser without arn")?;
             let mut actor = Actor::new(uid, IdentityKind::IamUser);
-            actor.name = user_name
-                .map(str::to_string)
-                .or_else(|| arn.and_then(|arn| arn.rsplit('/').next()).map(str::to_string));
+            actor.name = user_name.map(str::to_string).or_else(|| {
+                arn.and_then(|arn| arn.rsplit('/').next())
+                    .map(str::to_string)
+            });
             actor
         }
         "AssumedRole" => {
-            let uid = arn.or(principal).ok_or("AssumedRole without arn or principalId")?;
+            let uid = arn
+                .or(principal)
+                .ok_or("AssumedRole without arn or principalId")?;
             let mut actor = Actor::new(uid, IdentityKind::AssumedRole);
             actor.name = session_name(arn, principal);
             actor.role = str_at(identity, &["sessionContext", "sessionIssuer", "userName"])
@@ -102,21 +108,27 @@ fn actor(value: &Value) -> Result<Actor, String> {
             let service = str_at(identity, &["invokedBy"])
                 .or_else(|| str_at(value, &["sourceIPAddress"]))
                 .unwrap_or("unknown");
-            Actor::new(format!("aws-service:{service}"), IdentityKind::AwsService).with_name(service)
+            Actor::new(format!("aws-service:{service}"), IdentityKind::AwsService)
+                .with_name(service)
         }
         "IdentityCenterUser" => {
             let user = str_at(identity, &["onBehalfOf", "userId"])
                 .or(principal)
                 .or(user_name)
                 .ok_or("IdentityCenterUser without onBehalfOf.userId")?;
-            Actor::new(format!("aws-identity-center:{user}"), IdentityKind::IdentityCenterUser)
-                .with_name(user)
+            Actor::new(
+                format!("aws-identity-center:{user}"),
+                IdentityKind::IdentityCenterUser,
+            )
+            .with_name(user)
         }
         "AWSAccount" if str_at(identity, &["accountId"]) == Some("ANONYMOUS_PRINCIPAL") => {
             Actor::new("aws:anonymous", IdentityKind::Anonymous).with_name("anonymous")
         }
         "AWSAccount" => {
-            let id = account.or(principal).ok_or("AWSAccount without account id")?;
+            let id = account
+                .or(principal)
+                .ok_or("AWSAccount without account id")?;
             Actor::new(format!("aws-account:{id}"), IdentityKind::Other).with_name(id)
         }
         "FederatedUser" | "WebIdentityUser" | "SAMLUser" => {
@@ -125,7 +137,9 @@ fn actor(value: &Value) -> Result<Actor, String> {
                 .or(user_name)
                 .ok_or("federated identity without arn, principalId or userName")?;
             let mut actor = Actor::new(uid, IdentityKind::FederatedUser);
-            actor.name = user_name.map(str::to_string).or_else(|| session_name(arn, principal));
+            actor.name = user_name
+                .map(str::to_string)
+                .or_else(|| session_name(arn, principal));
             actor
         }
         _ => {
@@ -154,19 +168,29 @@ fn session_name(arn: Option<&str>, principal: Option<&str>) -> Option<String> {
 }
 
 fn role_from_arn(arn: Option<&str>) -> Option<String> {
-    arn.and_then(|arn| arn.split('/').nth(1)).map(str::to_string)
+    arn.and_then(|arn| arn.split('/').nth(1))
+        .map(str::to_string)
 }
 
 fn class(service: &str, operation: &str) -> EventClass {
     let authentication = matches!(
         operation,
-        "ConsoleLogin" | "AssumeRole" | "AssumeRoleWithSAML" | "AssumeRoleWithWebIdentity" | "GetSessionToken" | "GetFederationToken"
+        "ConsoleLogin"
+            | "AssumeRole"
+            | "AssumeRoleWithSAML"
+            | "AssumeRoleWithWebIdentity"
+            | "GetSessionToken"
+            | "GetFederationToken"
     );
-    let management_prefixes = ["Create", "Delete", "Update", "Attach", "Detach", "Put", "Add", "Remove"];
+    let management_prefixes = [
+        "Create", "Delete", "Update", "Attach", "Detach", "Put", "Add", "Remove",
+    ];
     if authentication {
         EventClass::Authentication
     } else if service == "iam.amazonaws.com"
-        && management_prefixes.iter().any(|prefix| operation.starts_with(prefix))
+        && management_prefixes
+            .iter()
+            .any(|prefix| operation.starts_with(prefix))
     {
         EventClass::EntityManagement
     } else {
@@ -198,7 +222,10 @@ fn volume(value: &Value) -> Volume {
         (None, None) => None,
         (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
     };
-    Volume { records: None, bytes }
+    Volume {
+        records: None,
+        bytes,
+    }
 }
 
 fn is_secret_read(service: &str, operation: &str) -> bool {
@@ -207,7 +234,10 @@ fn is_secret_read(service: &str, operation: &str) -> bool {
             matches!(operation, "GetSecretValue" | "BatchGetSecretValue")
         }
         "ssm.amazonaws.com" => {
-            matches!(operation, "GetParameter" | "GetParameters" | "GetParametersByPath")
+            matches!(
+                operation,
+                "GetParameter" | "GetParameters" | "GetParametersByPath"
+            )
         }
         _ => false,
     }

@@ -22,8 +22,20 @@ pub struct CsvMapping {
 }
 
 const FIELDS: [&str; 14] = [
-    "time", "identity", "operation", "service", "resource", "status", "error_code", "src_ip",
-    "user_agent", "records", "bytes", "session", "id", "kind",
+    "time",
+    "identity",
+    "operation",
+    "service",
+    "resource",
+    "status",
+    "error_code",
+    "src_ip",
+    "user_agent",
+    "records",
+    "bytes",
+    "session",
+    "id",
+    "kind",
 ];
 
 /// An invalid CSV column mapping.
@@ -38,7 +50,10 @@ impl FromStr for CsvMapping {
     type Err = CsvMappingError;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        let error = |reason: String| CsvMappingError { value: value.to_string(), reason };
+        let error = |reason: String| CsvMappingError {
+            value: value.to_string(),
+            reason,
+        };
         let mut columns = HashMap::new();
         for pair in value.split(',').filter(|pair| !pair.trim().is_empty()) {
             let (field, column) = pair
@@ -46,7 +61,10 @@ impl FromStr for CsvMapping {
                 .ok_or_else(|| error(format!("`{pair}` is not field=column")))?;
             let field = field.trim();
             if !FIELDS.contains(&field) {
-                return Err(error(format!("unknown field `{field}`, expected one of {}", FIELDS.join(", "))));
+                return Err(error(format!(
+                    "unknown field `{field}`, expected one of {}",
+                    FIELDS.join(", ")
+                )));
             }
             columns.insert(field.to_string(), column.trim().to_string());
         }
@@ -70,7 +88,13 @@ pub(crate) struct CsvRows<'a> {
 impl<'a> CsvRows<'a> {
     pub(crate) fn new(mapping: &'a CsvMapping, bytes: &'a [u8]) -> Self {
         let reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
-        CsvRows { mapping, reader, positions: None, record: csv::StringRecord::new(), done: false }
+        CsvRows {
+            mapping,
+            reader,
+            positions: None,
+            record: csv::StringRecord::new(),
+            done: false,
+        }
     }
 
     fn positions(&mut self) -> Result<HashMap<String, usize>, String> {
@@ -91,7 +115,9 @@ impl<'a> CsvRows<'a> {
                     .iter()
                     .position(|header| header.trim() == column)
                     .map(|index| (field.clone(), index))
-                    .ok_or_else(|| format!("csv header has no column `{column}` (mapped to `{field}`)"))
+                    .ok_or_else(|| {
+                        format!("csv header has no column `{column}` (mapped to `{field}`)")
+                    })
             })
             .collect::<Result<HashMap<_, _>, _>>();
         self.positions = Some(result.clone());
@@ -118,11 +144,21 @@ impl CsvRows<'_> {
             }
             Ok(true) => {
                 let line = self.record.position().map_or(0, |p| p.line() as usize);
-                Some((line, row_event(&positions, &self.record).map_err(|reason| ParseError { line, reason })))
+                Some((
+                    line,
+                    row_event(&positions, &self.record)
+                        .map_err(|reason| ParseError { line, reason }),
+                ))
             }
             Err(err) => {
                 let line = err.position().map_or(0, |p| p.line() as usize);
-                Some((line, Err(ParseError { line, reason: format!("invalid csv row: {err}") })))
+                Some((
+                    line,
+                    Err(ParseError {
+                        line,
+                        reason: format!("invalid csv row: {err}"),
+                    }),
+                ))
             }
         }
     }
@@ -137,7 +173,8 @@ fn row_event(positions: &HashMap<String, usize>, row: &csv::StringRecord) -> Res
             .filter(|text| !text.is_empty())
     };
     let time_text = get("time").ok_or("empty `time` column")?;
-    let time = parse_time(time_text).ok_or_else(|| format!("invalid timestamp in `time`: `{time_text}`"))?;
+    let time = parse_time(time_text)
+        .ok_or_else(|| format!("invalid timestamp in `time`: `{time_text}`"))?;
     let identity = get("identity").ok_or("empty `identity` column")?;
     let operation = get("operation").ok_or("empty `operation` column")?;
     let kind = match get("kind") {
@@ -152,7 +189,13 @@ fn row_event(positions: &HashMap<String, usize>, row: &csv::StringRecord) -> Res
             super::fields::derived_uid("csv", &serde_json::Value::from(text.join("\u{1f}")))
         }
     };
-    let mut event = Event::new(uid, time, Actor::new(identity, kind).with_name(identity), operation, get("service").unwrap_or("unknown"));
+    let mut event = Event::new(
+        uid,
+        time,
+        Actor::new(identity, kind).with_name(identity),
+        operation,
+        get("service").unwrap_or("unknown"),
+    );
     event.source = "csv".to_string();
     event.resource = get("resource").map(str::to_string);
     event.src_ip = get("src_ip").map(str::to_string);

@@ -23,11 +23,12 @@ pub struct Records<'a> {
 /// document (for error messages), and the JSON value or why it is invalid.
 type Pending = (usize, Option<usize>, Result<Value, String>);
 
+/// Lines of a byte buffer with their 0-based index.
+type NumberedLines<'a> = std::iter::Enumerate<std::slice::Split<'a, u8, fn(&u8) -> bool>>;
+
 enum Source<'a> {
     /// One JSON object per line.
-    Lines {
-        lines: std::iter::Enumerate<std::slice::Split<'a, u8, fn(&u8) -> bool>>,
-    },
+    Lines { lines: NumberedLines<'a> },
     /// Everything was split up front into `pending`.
     Done,
     /// CSV rows.
@@ -173,7 +174,9 @@ impl Iterator for Records<'_> {
 
 fn parse_line(line: &str) -> Result<Value, String> {
     if line.ends_with(TRUNCATION_MARKER) {
-        return Err(format!("truncated JSON: the record ends with `{TRUNCATION_MARKER}`"));
+        return Err(format!(
+            "truncated JSON: the record ends with `{TRUNCATION_MARKER}`"
+        ));
     }
     serde_json::from_str(line).map_err(|err| describe_json_error(&err))
 }
@@ -230,7 +233,11 @@ fn salvage(text: &str, out: &mut VecDeque<Pending>) {
         let line = line_of(text, pos);
         match bytes.get(pos) {
             None => {
-                out.push_back((line, None, Err("truncated JSON: the record array is not closed".into())));
+                out.push_back((
+                    line,
+                    None,
+                    Err("truncated JSON: the record array is not closed".into()),
+                ));
                 return;
             }
             Some(b']') => return,
@@ -248,7 +255,10 @@ fn salvage(text: &str, out: &mut VecDeque<Pending>) {
                 out.push_back((
                     at,
                     None,
-                    Err(format!("{}; the records after it in this file were skipped", describe_json_error(&err))),
+                    Err(format!(
+                        "{}; the records after it in this file were skipped",
+                        describe_json_error(&err)
+                    )),
                 ));
                 return;
             }
@@ -278,5 +288,8 @@ fn array_start(text: &str) -> Option<usize> {
 
 fn line_of(text: &str, pos: usize) -> usize {
     text.as_bytes()[..pos.min(text.len())]
-        .iter().filter(|byte| **byte == b'\n').count() + 1
+        .iter()
+        .filter(|byte| **byte == b'\n')
+        .count()
+        + 1
 }

@@ -94,7 +94,10 @@ pub(crate) fn required_time(value: &Value, keys: &[&str]) -> Result<OffsetDateTi
                 .ok_or_else(|| format!("invalid timestamp in `{key}`: `{text}`"));
         }
     }
-    Err(format!("missing timestamp: expected one of {}", keys.join(", ")))
+    Err(format!(
+        "missing timestamp: expected one of {}",
+        keys.join(", ")
+    ))
 }
 
 /// A stable event id for records without one: SHA-256 of the record text.

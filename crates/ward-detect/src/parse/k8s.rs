@@ -36,7 +36,10 @@ fn native(value: &Value) -> Result<Event, String> {
     if !value.is_object() {
         return Err("expected an audit.k8s.io Event object".to_string());
     }
-    let time = required_time(value, &["requestReceivedTimestamp", "stageTimestamp", "timestamp"])?;
+    let time = required_time(
+        value,
+        &["requestReceivedTimestamp", "stageTimestamp", "timestamp"],
+    )?;
     let user = value.get("user").ok_or("missing `user`")?;
     let actor = actor(user)?;
     let verb = str_at(value, &["verb"]).ok_or("missing `verb`")?;
@@ -52,14 +55,19 @@ fn native(value: &Value) -> Result<Event, String> {
 
     let object = value.get("objectRef");
     let resource_type = object.and_then(|o| str_at(o, &["resource"]));
-    let operation = match (resource_type, object.and_then(|o| str_at(o, &["subresource"]))) {
+    let operation = match (
+        resource_type,
+        object.and_then(|o| str_at(o, &["subresource"])),
+    ) {
         (Some(resource), Some(sub)) => format!("{verb} {resource}/{sub}"),
         (Some(resource), None) => format!("{verb} {resource}"),
         _ => verb.to_string(),
     };
     let mut event = Event::new(uid, time, actor, operation, "kubernetes");
     event.source = "k8s-audit".to_string();
-    event.resource = object.map(object_name).or_else(|| str_at(value, &["requestURI"]).map(str::to_string));
+    event.resource = object
+        .map(object_name)
+        .or_else(|| str_at(value, &["requestURI"]).map(str::to_string));
     event.class = class(verb, resource_type);
     event.src_ip = value
         .get("sourceIPs")
@@ -68,11 +76,16 @@ fn native(value: &Value) -> Result<Event, String> {
         .and_then(Value::as_str)
         .map(str::to_string);
     event.user_agent = str_at(value, &["userAgent"]).map(str::to_string);
-    event.secret_read = resource_type == Some("secrets") && matches!(verb, "get" | "list" | "watch");
+    event.secret_read =
+        resource_type == Some("secrets") && matches!(verb, "get" | "list" | "watch");
     let code = value
         .get("responseStatus")
         .and_then(|status| number(status.get("code")));
-    set_status(&mut event, code, str_at(value, &["responseStatus", "message"]));
+    set_status(
+        &mut event,
+        code,
+        str_at(value, &["responseStatus", "message"]),
+    );
     Ok(event)
 }
 
@@ -89,7 +102,9 @@ fn actor(user: &Value) -> Result<Actor, String> {
     if let Some(rest) = username.strip_prefix(SERVICE_ACCOUNT_PREFIX) {
         let (namespace, name) = rest
             .split_once(':')
-            .filter(|(namespace, name)| !namespace.is_empty() && !name.is_empty() && !name.contains(':'))
+            .filter(|(namespace, name)| {
+                !namespace.is_empty() && !name.is_empty() && !name.contains(':')
+            })
             .ok_or_else(|| format!("invalid service-account username `{username}`"))?;
         let mut actor = Actor::new(username, IdentityKind::KubernetesServiceAccount)
             .with_name(format!("{namespace}/{name}"));
@@ -125,7 +140,10 @@ fn class(verb: &str, resource: Option<&str>) -> EventClass {
         resource,
         Some("serviceaccounts" | "roles" | "rolebindings" | "clusterroles" | "clusterrolebindings")
     );
-    let writes = matches!(verb, "create" | "update" | "patch" | "delete" | "deletecollection");
+    let writes = matches!(
+        verb,
+        "create" | "update" | "patch" | "delete" | "deletecollection"
+    );
     if resource == Some("tokenreviews") {
         EventClass::Authentication
     } else if identity_objects && writes {
@@ -142,7 +160,11 @@ fn set_status(event: &mut Event, code: Option<u64>, message: Option<&str>) {
     };
     event.status_code = Some(code.to_string());
     event.status_detail = message.map(str::to_string);
-    event.status = if code < 400 { Status::Success } else { Status::Failure };
+    event.status = if code < 400 {
+        Status::Success
+    } else {
+        Status::Failure
+    };
     event.failure = match code {
         0..=399 => None,
         401 => Some(FailureClass::AuthFailed),
@@ -174,9 +196,12 @@ fn gke(value: &Value, payload: &Value) -> Result<Event, String> {
     event.source = "k8s-audit".to_string();
     event.resource = str_at(payload, &["resourceName"]).map(str::to_string);
     event.src_ip = str_at(payload, &["requestMetadata", "callerIp"]).map(str::to_string);
-    event.user_agent = str_at(payload, &["requestMetadata", "callerSuppliedUserAgent"]).map(str::to_string);
+    event.user_agent =
+        str_at(payload, &["requestMetadata", "callerSuppliedUserAgent"]).map(str::to_string);
     // google.rpc.Code: 0 OK, 7 PERMISSION_DENIED, 16 UNAUTHENTICATED, 8 RESOURCE_EXHAUSTED.
-    let code = payload.get("status").and_then(|status| number(status.get("code")));
+    let code = payload
+        .get("status")
+        .and_then(|status| number(status.get("code")));
     event.status_code = code.map(|code| code.to_string());
     match code {
         None => event.status = Status::Unknown,

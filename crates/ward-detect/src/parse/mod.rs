@@ -82,7 +82,9 @@ impl fmt::Display for Format {
 
 /// An unknown format name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown log format `{0}`: expected one of cloudtrail, entra-signin, k8s-audit, uipath-orchestrator, ocsf, csv, ward")]
+#[error(
+    "unknown log format `{0}`: expected one of cloudtrail, entra-signin, k8s-audit, uipath-orchestrator, ocsf, csv, ward"
+)]
 pub struct UnknownFormat(pub String);
 
 impl FromStr for Format {
@@ -230,7 +232,9 @@ fn decompress(raw: Vec<u8>) -> Result<Vec<u8>, FileError> {
     {
         Ok(_) if out.len() as u64 > MAX_DECOMPRESSED_BYTES => Err(FileError::TooLarge),
         Ok(_) => Ok(out),
-        Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => Err(FileError::TruncatedGzip),
+        Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Err(FileError::TruncatedGzip)
+        }
         Err(err) => Err(FileError::InvalidGzip(err)),
     }
 }

@@ -15,7 +15,11 @@ pub(crate) fn event(value: &Value) -> Result<Event, String> {
         6003 => EventClass::ApiActivity,
         3002 => EventClass::Authentication,
         3004 => EventClass::EntityManagement,
-        other => return Err(format!("unsupported OCSF class_uid {other}: expected 6003, 3002 or 3004")),
+        other => {
+            return Err(format!(
+                "unsupported OCSF class_uid {other}: expected 6003, 3002 or 3004"
+            ));
+        }
     };
     let time = required_time(value, &["time", "time_dt"])?;
     let user = value
@@ -58,7 +62,11 @@ pub(crate) fn event(value: &Value) -> Result<Event, String> {
     event.status_detail = str_at(value, &["status_detail"]).map(str::to_string);
     event.volume = Volume {
         records: None,
-        bytes: number(value.get("traffic").and_then(|traffic| traffic.get("bytes"))),
+        bytes: number(
+            value
+                .get("traffic")
+                .and_then(|traffic| traffic.get("bytes")),
+        ),
     };
     // OCSF status_id: 1 Success, 2 Failure.
     event.status = match number(value.get("status_id")) {
@@ -94,7 +102,11 @@ fn failure_class(event: &Event) -> FailureClass {
     .to_ascii_lowercase();
     if event.class == EventClass::Authentication {
         FailureClass::AuthFailed
-    } else if text.contains("denied") || text.contains("forbidden") || text.contains("unauthorized") || text.contains("403") {
+    } else if text.contains("denied")
+        || text.contains("forbidden")
+        || text.contains("unauthorized")
+        || text.contains("403")
+    {
         FailureClass::PermissionDenied
     } else if text.contains("throttl") || text.contains("429") || text.contains("rate") {
         FailureClass::Throttled

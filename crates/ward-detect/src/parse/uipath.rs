@@ -14,7 +14,10 @@ pub(crate) fn event(value: &Value) -> Result<Event, String> {
     } else if text_ci(value, "TimeStamp").is_some() {
         robot_log(value)
     } else {
-        Err("neither an audit-log record (`ExecutionTime`) nor a robot-log record (`TimeStamp`)".to_string())
+        Err(
+            "neither an audit-log record (`ExecutionTime`) nor a robot-log record (`TimeStamp`)"
+                .to_string(),
+        )
     }
 }
 
@@ -35,7 +38,13 @@ fn audit(value: &Value) -> Result<Event, String> {
         .map(|id| format!("uipath-audit-{id}"))
         .unwrap_or_else(|| derived_uid("uipath", value));
 
-    let mut event = Event::new(uid, time, actor, format!("{component}.{action}"), "uipath-orchestrator");
+    let mut event = Event::new(
+        uid,
+        time,
+        actor,
+        format!("{component}.{action}"),
+        "uipath-orchestrator",
+    );
     event.source = "uipath-orchestrator".to_string();
     event.resource = text_ci(value, "DisplayName")
         .or_else(|| text_ci(value, "EntityId"))
@@ -63,7 +72,8 @@ fn robot_log(value: &Value) -> Result<Event, String> {
     let robot = text_ci(value, "RobotName")
         .or_else(|| text_ci(value, "WindowsIdentity"))
         .ok_or("missing `RobotName` and `WindowsIdentity`")?;
-    let mut actor = Actor::new(format!("uipath-robot:{robot}"), IdentityKind::Robot).with_name(robot);
+    let mut actor =
+        Actor::new(format!("uipath-robot:{robot}"), IdentityKind::Robot).with_name(robot);
     actor.account_uid = text_ci(value, "OrganizationUnitId");
     let process = text_ci(value, "ProcessName").unwrap_or_else(|| "unknown-process".to_string());
     let uid = text_ci(value, "Id")

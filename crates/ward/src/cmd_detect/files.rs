@@ -49,7 +49,8 @@ impl Summary {
     pub fn malformed(&mut self, file: &Path, line: usize, reason: &str) {
         self.malformed += 1;
         if self.listed.len() < MAX_LISTED_ERRORS {
-            self.listed.push(format!("{}:{line}: {reason}", file.display()));
+            self.listed
+                .push(format!("{}:{line}: {reason}", file.display()));
         }
     }
 }
@@ -60,7 +61,11 @@ impl fmt::Display for Summary {
             writeln!(f, "malformed: {line}")?;
         }
         if self.malformed as usize > self.listed.len() {
-            writeln!(f, "malformed: … and {} more", self.malformed as usize - self.listed.len())?;
+            writeln!(
+                f,
+                "malformed: … and {} more",
+                self.malformed as usize - self.listed.len()
+            )?;
         }
         for (file, reason) in &self.files_failed {
             writeln!(f, "failed: {}: {reason}", file.display())?;
@@ -101,14 +106,18 @@ pub fn parse_file(
         Ok(bytes) => bytes,
         Err(err) => {
             tracing::warn!(file = %path.display(), error = %err, "failed to read log file");
-            summary.files_failed.push((path.to_path_buf(), err.to_string()));
+            summary
+                .files_failed
+                .push((path.to_path_buf(), err.to_string()));
             return Ok(());
         }
     };
     let (content, records) = match parser.records(&bytes) {
         Ok(found) => found,
         Err(err) => {
-            summary.files_failed.push((path.to_path_buf(), err.to_string()));
+            summary
+                .files_failed
+                .push((path.to_path_buf(), err.to_string()));
             return Ok(());
         }
     };
@@ -122,7 +131,11 @@ pub fn parse_file(
         match record {
             Ok(event) => {
                 summary.events += 1;
-                sink(Located { event, file: index, line })?;
+                sink(Located {
+                    event,
+                    file: index,
+                    line,
+                })?;
             }
             Err(err) => summary.malformed(path, err.line, &err.reason),
         }

@@ -75,7 +75,9 @@ pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
         ProgressBar::hidden()
     };
 
-    let token = std::env::var("WARD_TOKEN").ok().filter(|token| !token.is_empty());
+    let token = std::env::var("WARD_TOKEN")
+        .ok()
+        .filter(|token| !token.is_empty());
     if token.is_none() {
         tracing::warn!("WARD_TOKEN is not set; sending without an Authorization header");
     }
@@ -118,7 +120,11 @@ pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
         totals.accepted, totals.duplicates, totals.rejected, totals.retries
     );
     let failed = !summary.files_failed.is_empty() || summary.malformed > 0 || totals.rejected > 0;
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 impl Sender {
@@ -167,10 +173,16 @@ impl Sender {
             let retry_after = match request.send() {
                 Ok(response) if response.status().is_success() => {
                     return response.json::<BatchReply>().with_context(|| {
-                        format!("invalid reply from {}: expected {{\"accepted\":N,…}}", self.url)
+                        format!(
+                            "invalid reply from {}: expected {{\"accepted\":N,…}}",
+                            self.url
+                        )
                     });
                 }
-                Ok(response) if response.status() == StatusCode::TOO_MANY_REQUESTS || response.status().is_server_error() => {
+                Ok(response)
+                    if response.status() == StatusCode::TOO_MANY_REQUESTS
+                        || response.status().is_server_error() =>
+                {
                     let header = response
                         .headers()
                         .get(reqwest::header::RETRY_AFTER)
@@ -186,19 +198,29 @@ impl Sender {
                         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => " (check WARD_TOKEN)",
                         _ => "",
                     };
-                    anyhow::bail!("server rejected the batch with {status}{hint}: {}", text.chars().take(500).collect::<String>());
+                    anyhow::bail!(
+                        "server rejected the batch with {status}{hint}: {}",
+                        text.chars().take(500).collect::<String>()
+                    );
                 }
-                Err(err) if attempt < self.max_attempts && (err.is_connect() || err.is_timeout()) => {
+                Err(err)
+                    if attempt < self.max_attempts && (err.is_connect() || err.is_timeout()) =>
+                {
                     tracing::info!(error = %err, attempt, "failed to reach server, retrying batch");
                     None
                 }
-                Err(err) => return Err(err).with_context(|| format!("failed to send events to {}", self.url)),
+                Err(err) => {
+                    return Err(err)
+                        .with_context(|| format!("failed to send events to {}", self.url));
+                }
             };
             if attempt == self.max_attempts {
                 break;
             }
             self.totals.retries += 1;
-            let pause = retry_after.unwrap_or(wait).min(Duration::from_secs(MAX_RETRY_WAIT_S));
+            let pause = retry_after
+                .unwrap_or(wait)
+                .min(Duration::from_secs(MAX_RETRY_WAIT_S));
             std::thread::sleep(pause);
             wait = (wait * 2).min(Duration::from_secs(MAX_RETRY_WAIT_S));
         }

@@ -39,7 +39,12 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
 
     let identity_days: HashSet<(&str, i64)> = events
         .iter()
-        .map(|event| (event.actor.uid.as_str(), event.time.unix_timestamp().div_euclid(86_400)))
+        .map(|event| {
+            (
+                event.actor.uid.as_str(),
+                event.time.unix_timestamp().div_euclid(86_400),
+            )
+        })
         .collect();
     let stats = engine.stats();
     let mut out = std::io::stdout().lock();
@@ -79,7 +84,11 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         stats.duplicates,
         stats.stale
     );
-    Ok(if summary.files_failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if summary.files_failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// `ward detect parse`: events as JSON lines on stdout, summary on stderr.
@@ -97,7 +106,11 @@ pub fn print_events(args: InputArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     eprintln!("{summary}");
-    Ok(if summary.files_failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if summary.files_failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn load_config(args: &ReplayArgs) -> anyhow::Result<Config> {
@@ -105,7 +118,8 @@ fn load_config(args: &ReplayArgs) -> anyhow::Result<Config> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("failed to read detection config {}", path.display()))?;
-            toml::from_str(&text).with_context(|| format!("invalid detection config {}", path.display()))?
+            toml::from_str(&text)
+                .with_context(|| format!("invalid detection config {}", path.display()))?
         }
         None => Config::default(),
     };
@@ -114,7 +128,10 @@ fn load_config(args: &ReplayArgs) -> anyhow::Result<Config> {
         config.learning_days = days;
     }
     if let Some(threshold) = args.alert_threshold {
-        anyhow::ensure!(threshold <= 100, "--alert-threshold must be 0–100, got {threshold}");
+        anyhow::ensure!(
+            threshold <= 100,
+            "--alert-threshold must be 0–100, got {threshold}"
+        );
         config.alert_threshold = threshold;
     }
     Ok(config)
@@ -124,7 +141,11 @@ fn print_table(out: &mut impl Write, alerts: &[Alert]) -> std::io::Result<()> {
     if alerts.is_empty() {
         return writeln!(out, "no alerts");
     }
-    writeln!(out, "{:>5}  {:<20}  {:<32}  DETECTORS", "SCORE", "FIRST SEEN", "IDENTITY")?;
+    writeln!(
+        out,
+        "{:>5}  {:<20}  {:<32}  DETECTORS",
+        "SCORE", "FIRST SEEN", "IDENTITY"
+    )?;
     for alert in alerts {
         let detectors: Vec<&str> = alert.signals.iter().map(|s| s.detector.as_str()).collect();
         let first_seen = alert

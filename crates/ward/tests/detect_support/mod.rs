@@ -43,7 +43,12 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
         .stdout(Stdio::piped())
         .spawn()
         .expect("gzip runs");
-    child.stdin.take().expect("stdin").write_all(bytes).expect("write to gzip");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(bytes)
+        .expect("write to gzip");
     let output = child.wait_with_output().expect("gzip finishes");
     assert!(output.status.success());
     output.stdout
