@@ -134,14 +134,16 @@ def find_tool(name, venv):
 
 
 def tools(ward, venv, patterns, out_dir):
-    yield "ward scan", lambda t: [ward, "scan", str(t), "--format", "json", "-o", str(out_dir / "ward.json"), "--no-progress"], True
+    # Each command builder returns (argv, working directory).
+    yield "ward scan", lambda t: ([ward, "scan", str(t), "--format", "json", "-o", str(out_dir / "ward.json"), "--no-progress"], None), True
     rg = shutil.which("rg")
     if rg:
-        yield "ripgrep (same regexes)", lambda t: [rg, "-c", "--no-ignore", "--hidden", "-f", str(patterns), str(t)], True
+        yield "ripgrep (same regexes)", lambda t: ([rg, "-c", "--no-ignore", "--hidden", "-f", str(patterns), str(t)], None), True
     for name, build in (
-        ("betterleaks", lambda tool: lambda t: [tool, str(t), "--no-banner", "--exit-code", "0", "-o", str(out_dir / "bl.json")]),
-        ("detect-secrets", lambda tool: lambda t: [tool, "scan", "--all-files", str(t)]),
-        ("credsweeper", lambda tool: lambda t: [tool, "--path", str(t), "--save-json", str(out_dir / "cs.json")]),
+        ("betterleaks", lambda tool: lambda t: ([tool, str(t), "--no-banner", "--exit-code", "0", "-o", str(out_dir / "bl.json")], None)),
+        # detect-secrets scans nothing when given a path outside its working directory.
+        ("detect-secrets", lambda tool: lambda t: ([tool, "scan", "--all-files", "."], t)),
+        ("credsweeper", lambda tool: lambda t: ([tool, "--path", str(t), "--save-json", str(out_dir / "cs.json")], None)),
     ):
         tool = find_tool(name, venv)
         if tool:
@@ -159,7 +161,8 @@ def bench(label, target, candidates, include_peers):
     for name, command, always in candidates:
         if not always and not include_peers:
             continue
-        seconds, peak_kib, code = timed(command(target))
+        argv, cwd = command(target)
+        seconds, peak_kib, code = timed(argv, cwd=cwd)
         rate = size / 1e6 / seconds if seconds > 0 else float("inf")
         if name == "ward scan":
             ward_rate = rate

@@ -72,8 +72,10 @@ impl GenericDetector {
     pub fn new() -> GenericDetector {
         // A key containing a credential keyword (so that the engine can skip to the
         // keyword), an optional closing quote, an operator, then a quoted or bare value.
+        // A lone `key`, as in `<add key="..." value="..."/>`, names no credential and
+        // is left out so that such lines do not each cost a capture search.
         let assignment = Regex::new(
-            r#"(?P<key>[A-Za-z0-9_.\-:$@]{0,60}(?i:pass|pwd|pw|secret|token|key|auth|cred|api|pat)[A-Za-z0-9_.\-:]{0,60})(?P<kq>["']?)[ \t]*(?P<op>===|!==|==|!=|:=|=>|<-|=|:)(?P<ws>[ \t]*)(?:"(?P<dq>(?:[^"\\\r\n]|\\.){1,400})"|'(?P<sq>[^'\r\n]{1,400})'|(?P<bare>[^\s"'<>;,\)\]\}\\]{1,400}))"#,
+            r#"(?P<key>[A-Za-z0-9_.\-:$@]{0,60}(?:(?i:pass|pwd|pw|secret|token|auth|cred|api|pat)|[A-Za-z0-9_.\-]key|[Kk]ey[_\-A-Z]|KEY)[A-Za-z0-9_.\-:]{0,60})(?P<kq>["']?)[ \t]*(?P<op>===|!==|==|!=|:=|=>|<-|=|:)(?P<ws>[ \t]*)(?:"(?P<dq>(?:[^"\\\r\n]|\\.){1,400})"|'(?P<sq>[^'\r\n]{1,400})'|(?P<bare>[^\s"'<>;,\)\]\}\\]{1,400}))"#,
         )
         .expect("assignment regex compiles");
         let url = Regex::new(
@@ -91,7 +93,7 @@ impl GenericDetector {
         )
         .expect("command-line regex compiles");
         let key_value = Regex::new(
-            r#"(?i)\b(?:key|name)\s*=\s*"(?P<name>[^"\r\n]{1,100})"\s+value\s*=\s*"(?P<value>[^"\r\n]{1,400})""#,
+            r#"(?i)\b(?:key|name)\s*=\s*"(?P<name>[^"\r\n]{0,60}(?:pass|pwd|pw|secret|token|key|auth|cred|api|pat)[^"\r\n]{0,60})"\s+value\s*=\s*"(?P<value>[^"\r\n]{1,400})""#,
         )
         .expect("key/value regex compiles");
         let netrc = Regex::new(
