@@ -15,6 +15,7 @@ mod cmd_operator;
 mod cmd_person;
 mod cmd_request;
 mod cmd_scan;
+mod cmd_secret;
 mod cmd_serve;
 mod logging;
 mod output;
@@ -51,6 +52,9 @@ enum Command {
     /// List alerts from behavioural detection and record verdicts.
     #[command(subcommand)]
     Alerts(cmd_alerts::AlertsCommand),
+    /// Manage vault secrets, grants, rotation policies and key rotations.
+    #[command(subcommand)]
+    Secret(cmd_secret::SecretCommand),
     /// Find hardcoded credentials in files, RPA projects and git history.
     Scan(cmd_scan::ScanArgs),
     /// Stream activity log files to a Ward server.
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
         Command::Request(command) => cmd_request::run(command),
         Command::Audit(command) => cmd_audit::run(command),
         Command::Alerts(command) => cmd_alerts::run(command),
+        Command::Secret(command) => cmd_secret::run(command),
         Command::Scan(args) => cmd_scan::run(args),
         Command::Ingest(args) => cmd_detect::run_ingest(args),
         Command::Detect(command) => cmd_detect::run(command),
