@@ -101,15 +101,15 @@ impl TestServer {
         let deadline = Instant::now() + Duration::from_secs(60);
         let url = format!("{}/v1/sys/seal-status", self.addr);
         while Instant::now() < deadline {
-            if let Some(child) = self.child.as_mut() {
-                if let Some(status) = child.try_wait().unwrap() {
-                    panic!("ward serve exited early with {status}:\n{}", self.log());
-                }
+            if let Some(child) = self.child.as_mut()
+                && let Some(status) = child.try_wait().unwrap()
+            {
+                panic!("ward serve exited early with {status}:\n{}", self.log());
             }
-            if let Ok(response) = reqwest::blocking::get(&url) {
-                if response.status().as_u16() < 500 || response.status().as_u16() == 503 {
-                    return;
-                }
+            if let Ok(response) = reqwest::blocking::get(&url)
+                && (response.status().as_u16() < 500 || response.status().as_u16() == 503)
+            {
+                return;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
