@@ -264,3 +264,17 @@ fn review_certify_by_owner_moves_date() {
     let report = run_lifecycle(&server);
     assert_eq!(report["quarantined"], json!([]), "certified bot is not quarantined: {report}");
 }
+
+#[test]
+fn scheduled_job_quarantines_without_trigger() {
+    let server = server_with_bot(&["--lifecycle-interval", "1", "--review-grace-days", "1"]);
+    server.advance_clock("100d");
+    // The job runs every second on its own; wait for it, bounded.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while bot(&server, "ledger-bot")["state"] != "quarantined" && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(bot(&server, "ledger-bot")["state"], "quarantined");
+    let entries = server.audit("bot=ledger-bot&action=bot.quarantine");
+    assert_eq!(entries[0]["actor"], "system");
+}

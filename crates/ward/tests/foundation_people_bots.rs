@@ -324,3 +324,36 @@ fn workflow_change_inside_hours_not_flagged() {
     let server = server_with_hours("00:00-24:00");
     assert_eq!(flag_of_upload(&server), false);
 }
+
+#[test]
+fn workflow_upload_accepts_large_packages() {
+    let server = TestServer::start();
+    server.add_person("Ana Silva", "ana@example.com");
+    server.add_person("Bo Chen", "bo@example.com");
+    server.add_bot("ledger-bot", "ana@example.com", "bo@example.com");
+    // 3 MiB of binary content is over axum's 2 MB default for extractors but
+    // well under the server's 16 MiB request limit.
+    let package: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&package);
+    let (status, version) = upload(&server, "ledger-bot", json!({"name": "Ledger.nupkg", "content_base64": encoded, "summary": "release 2"}));
+    assert_eq!(status, 201, "{version}");
+    assert_eq!(version["size_bytes"], package.len());
+    assert_eq!(version["content_sha256"], sha256_hex(&package));
+}
+
+#[test]
+fn oversized_body_rejected_with_413() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ward.toml");
+    std::fs::write(&config, "max_body_bytes = 65536\n").unwrap();
+    let server = TestServer::start_with(&["--config", config.to_str().unwrap()]);
+    server.add_person("Ana Silva", "ana@example.com");
+    server.add_person("Bo Chen", "bo@example.com");
+    server.add_bot("ledger-bot", "ana@example.com", "bo@example.com");
+    let (status, _) = upload(&server, "ledger-bot", json!({"name": "big.txt", "content": "x".repeat(100_000), "summary": "too big"}));
+    assert_eq!(status, 413);
+    let (status, versions) = server.call("GET", "/v1/bots/ledger-bot/workflows", None);
+    assert_eq!(status, 200);
+    assert_eq!(versions, json!([]));
+}

@@ -2,6 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -19,6 +20,13 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                return ApiError::new(
+                    rejection.status(),
+                    "body_too_large",
+                    "the request body is larger than the server accepts (max_body_bytes)",
+                );
+            }
             ApiError::new(rejection.status(), "invalid_body", rejection.body_text())
         })?;
         let body: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -57,13 +65,13 @@ fn body_error(path: &str, err: &serde_json::Error) -> ApiError {
     }
     if err.is_data() {
         return ApiError::new(
-            axum::http::StatusCode::BAD_REQUEST,
+            StatusCode::BAD_REQUEST,
             "invalid_field",
             format!("invalid value: {text}"),
         );
     }
     ApiError::new(
-        axum::http::StatusCode::BAD_REQUEST,
+        StatusCode::BAD_REQUEST,
         "invalid_json",
         format!("the request body is not valid JSON: {text}"),
     )
