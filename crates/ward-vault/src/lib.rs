@@ -36,4 +36,7 @@ pub const COMPONENT: &str = "vault";
 pub const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_vault.sql")];
 
 /// The vault's tables, for `ward_store::Store::open`.
-pub const SCHEMA: ward_store::Schema = ward_store::Schema { component: COMPONENT, migrations: MIGRATIONS };
+pub const SCHEMA: ward_store::Schema = ward_store::Schema {
+    component: COMPONENT,
+    migrations: MIGRATIONS,
+};

@@ -2,8 +2,8 @@
 //!
 //! A token is `hvs.` followed by 90 random base62 characters, as Vault's
 //! service tokens look. The store keeps only its keyed hash (HMAC-SHA-256
-//! with the keyring's hashing key), so a copy of the database holds no usable
-//! token; lookups go through the hash, never a comparison of token text.
+//! with the keyring's hashing key), so a copy of the database contains no
+//! usable token. Lookups go through the hash, never a comparison of token text.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -71,7 +71,7 @@ pub struct TokenEntry {
 }
 
 impl TokenEntry {
-    /// Whether the token carries the `root` policy.
+    /// Returns whether the token carries the `root` policy.
     pub fn is_root(&self) -> bool {
         self.policies.iter().any(|p| p == "root")
     }
@@ -83,7 +83,7 @@ impl TokenEntry {
     }
 }
 
-/// What to issue.
+/// The properties of a token to issue.
 #[derive(Debug, Clone)]
 pub struct TokenSpec {
     /// The bot the token is bound to.

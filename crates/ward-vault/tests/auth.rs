@@ -674,7 +674,7 @@ async fn revoke_self_and_accessor() {
 }
 
 #[tokio::test]
-async fn role_id_kept_on_update_and_hashes_only_in_database() {
+async fn role_update_keeps_role_id_and_hashes() {
     let env = Env::new().await;
     let (barrier, _) = env.unsealed().await;
     let first = role(&env, RoleConfig::default()).await;

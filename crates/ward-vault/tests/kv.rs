@@ -211,7 +211,7 @@ async fn listing_folders_and_empty_folders() {
 }
 
 #[tokio::test]
-async fn listing_keeps_destroyed_keys_and_does_not_match_like_patterns() {
+async fn listing_keeps_destroyed_and_literal_prefix() {
     let env = Env::new().await;
     let (barrier, _) = env.unsealed().await;
     let mut conn = env.conn().await;

@@ -40,7 +40,8 @@ async fn init_returns_shares_once_and_stays_sealed() {
     assert_eq!(output.keys_base64.len(), 5);
     assert!(output.root_token.expose_secret().starts_with("hvs."));
     let status = barrier.status();
-    assert!(status.initialized && status.sealed);
+    assert!(status.initialized);
+    assert!(status.sealed);
     assert_eq!(
         (status.threshold, status.shares, status.progress),
         (3, 5, 0)

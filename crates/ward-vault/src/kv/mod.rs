@@ -21,8 +21,8 @@ pub(crate) use data::append_version;
 pub use data::{PatchResult, ReadResult, patch, read, write};
 pub(crate) use metadata::fetch_key_row as metadata_key_row;
 pub use metadata::{
-    MetadataUpdate, delete_key, exists, list, read_config, read_metadata, set_owners, set_rotation_policy,
-    write_config, write_metadata,
+    MetadataUpdate, delete_key, exists, list, read_config, read_metadata, set_owners,
+    set_rotation_policy, write_config, write_metadata,
 };
 pub use path::check_path;
 pub use versions::{delete_latest, delete_versions, destroy_versions, undelete_versions};

@@ -59,7 +59,7 @@ impl Env {
         (barrier, output)
     }
 
-    /// An initialised and unsealed barrier (one share).
+    /// Initialises with one share and returns the unsealed barrier.
     pub async fn unsealed(&self) -> (Barrier, InitOutput) {
         let barrier = Barrier::uninitialized();
         let mut conn = self.conn().await;
@@ -67,7 +67,7 @@ impl Env {
         (barrier, output)
     }
 
-    /// Every byte of the database files (main file and WAL), for canary searches.
+    /// Returns every byte of the database files (main file and WAL), for canary searches.
     pub fn database_bytes(&self) -> Vec<u8> {
         let mut all = Vec::new();
         for entry in std::fs::read_dir(self.dir.path()).unwrap() {
