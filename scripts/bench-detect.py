@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Benchmark Ward's detection against a scikit-learn IsolationForest pipeline.
 
-Runs the `bench` example of ward-detect (release build) for each estate size:
-it generates CloudTrail JSON lines, parses and scores them on one thread,
-and prints events per second and memory per tracked identity; it writes the
-lines and each identity-hour's label and Ward score to /tmp. This script then
+Runs the `bench` example of ward-detect (release build) for each estate size.
+The example generates CloudTrail JSON lines, parses and scores them on one
+thread, and prints events per second and memory per tracked identity. It
+writes the lines and each identity-hour's label and Ward score to /tmp. This script then
 runs a Python pipeline on the same lines: parse, compute the same twelve
 hourly features, fit an IsolationForest on the training days and score the
 attack day. It prints the speed and ROC AUC of both on the same
@@ -60,7 +60,7 @@ DENIED = ("accessdenied", "unauthorized", "forbidden")
 
 
 def hour_features(hour, records, known):
-    """The same twelve hourly features the Ward engine computes."""
+    """Compute the twelve hourly features that the Ward engine computes."""
     ops, targets, sources = set(), set(), set()
     failures = denied = auth = reads = new_targets = 0
     for record in records:

@@ -65,7 +65,7 @@ class Episode:
 
 
 def episodes_from_files(ward, files, fmt, label):
-    """One episode per file: its identities, time span and event ids."""
+    """Build one episode per file from its identities, time span and event ids."""
     episodes = []
     for path in files:
         events, _ = parsed_events(ward, [path], fmt)

@@ -1,7 +1,7 @@
 //! The normalised activity event that every log parser produces.
 //!
 //! Field names follow the Open Cybersecurity Schema Framework (OCSF 1.x)
-//! where it has one: `uid` is `metadata.uid`, `class` picks API Activity
+//! where it has one. `uid` is `metadata.uid`, `class` picks API Activity
 //! (6003), Authentication (3002) or Entity Management (3004), `operation` is
 //! `api.operation`, `service` is `api.service.name`, `resource` is
 //! `resources[0].name`, `src_ip` is `src_endpoint.ip` and `user_agent` is

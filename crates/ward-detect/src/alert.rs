@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use ward_core::event::{FailureClass, IdentityKind};
 
-/// Most event ids kept as evidence on one alert.
+/// Maximum event ids (and set members) kept as evidence on one alert.
 pub const MAX_EVIDENCE_EVENTS: usize = 32;
 
 /// The detectors that can fire.
@@ -55,7 +55,7 @@ impl Detector {
     }
 }
 
-/// What a signal observed, in the form feedback needs to teach the baseline.
+/// A signal's observation, in the form feedback needs to teach the baseline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Evidence {
@@ -89,7 +89,7 @@ pub enum Evidence {
 /// One detector's finding inside an alert.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Signal {
-    /// Which detector fired.
+    /// Detector that fired.
     pub detector: Detector,
     /// Strength in 0–1.
     pub severity: f64,
@@ -97,7 +97,7 @@ pub struct Signal {
     pub observed: String,
     /// The baseline value it is compared with, in words.
     pub baseline: String,
-    /// What the observed value is needed to teach the baseline.
+    /// Observation in the form feedback needs to teach the baseline.
     pub evidence: Evidence,
     /// Event time of the first event that fired it.
     #[serde(with = "time::serde::rfc3339")]
@@ -138,12 +138,12 @@ pub struct Alert {
     pub last_seen: OffsetDateTime,
     /// One line per signal, strongest first.
     pub summary: String,
-    /// What fired, one entry per detector and value.
+    /// Signals, one per detector (and per failure class).
     pub signals: Vec<Signal>,
     /// Ids of events that fired a signal (at most [`MAX_EVIDENCE_EVENTS`]).
     pub event_uids: Vec<String>,
-    /// Starts at 1 and grows each time a later signal updates the alert; the
-    /// server keeps the highest revision of each id.
+    /// Revision number: 1 when first returned, then one more each time the
+    /// alert is returned again. The server keeps the highest revision of each id.
     pub revision: u32,
     /// True when the alert changed since its last revision was returned.
     #[serde(default, skip_serializing)]

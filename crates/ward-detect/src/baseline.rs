@@ -110,7 +110,7 @@ pub(crate) fn hash(text: &str) -> u64 {
     crate::multivariate::seed_for(text)
 }
 
-/// Everything the engine knows about one identity; serialised as its snapshot.
+/// The engine's state for one identity, serialised as its snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct IdentityState {
     pub version: u32,

@@ -28,11 +28,11 @@ pub struct Config {
     /// An hourly count (calls, failures, secret reads) is a burst when it
     /// exceeds this multiple of the identity's decayed hourly maximum.
     pub burst_factor: f64,
-    /// Fewest calls in an hour that can count as a volume burst.
+    /// Minimum calls in an hour for a volume burst.
     pub min_burst_events: u64,
-    /// Fewest failures of one class in an hour that can count as a spike.
+    /// Minimum failures of one class in an hour for a failure spike.
     pub min_failure_spike: u64,
-    /// Fewest secret reads in an hour that can count as a change in pulls.
+    /// Minimum secret reads in an hour for a change in vault pulls.
     pub min_pull_burst: u64,
     /// A new set member raises no signal when the identity's novelty rate
     /// (share of recent lookups that found something new) is above this.

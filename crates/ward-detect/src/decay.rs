@@ -1,8 +1,8 @@
 //! Quantities that fade with a half-life, so old behaviour stops counting.
 //!
-//! Every value carries the event time (Unix seconds) at which it was last
-//! brought up to date; reading it at a later time multiplies it by
-//! `0.5^(elapsed / half_life)`. Times come from events only.
+//! Every value carries the event time (Unix seconds) of its last update.
+//! Reading it at a later time multiplies it by `0.5^(elapsed / half_life)`.
+//! Times come from events only.
 
 use std::collections::HashMap;
 

@@ -17,7 +17,7 @@ use crate::decay::{DecaySet, FORGET_WEIGHT};
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /// Base severities. A detector's severity is its base, lowered when the
-/// identity often sees new values of that kind.
+/// identity often meets new values of that kind.
 const NEW_SYSTEM: f64 = 0.55;
 const NEW_RESOURCE: f64 = 0.35;
 const NEW_OPERATION: f64 = 0.3;
@@ -205,8 +205,8 @@ fn new_failure_pattern(
     ))
 }
 
-/// The schedule detector: fires once per hour when the hour of day or the
-/// weekday carries almost none of the identity's past activity.
+/// Checks the schedule: signals when the hour of day or the weekday carries
+/// almost none of the identity's past activity. Called once per hour.
 pub(crate) fn schedule_signal(state: &IdentityState, time: i64, config: &Config) -> Option<Signal> {
     let half_life = config.half_life_s();
     let hours: Vec<f64> = state

@@ -29,7 +29,7 @@ pub struct Stats {
     pub stale: u64,
 }
 
-/// How a person judged an alert.
+/// An operator's verdict on an alert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
@@ -42,7 +42,7 @@ pub enum Verdict {
 /// Failure to apply feedback.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FeedbackError {
-    /// The engine holds no baseline for the alert's identity.
+    /// No baseline is loaded for the alert's identity.
     #[error("no baseline loaded for identity `{0}`: restore its snapshot before sending feedback")]
     UnknownIdentity(String),
 }
@@ -224,6 +224,21 @@ impl Engine {
         snapshot
     }
 
+    /// Removes every identity whose newest event is older than `before` and
+    /// returns their snapshots, so a server can bound memory by storing them.
+    pub fn evict_idle(&mut self, before: OffsetDateTime) -> Vec<(String, Value)> {
+        let before = before.unix_timestamp();
+        let idle: Vec<String> = self
+            .identities
+            .values()
+            .filter(|state| state.high_water < before)
+            .map(|state| state.uid.clone())
+            .collect();
+        idle.into_iter()
+            .filter_map(|uid| self.evict_identity(&uid).map(|snapshot| (uid, snapshot)))
+            .collect()
+    }
+
     /// True when a baseline for `uid` is in memory.
     pub fn contains_identity(&self, uid: &str) -> bool {
         self.identities.contains_key(uid)
@@ -328,8 +343,9 @@ fn close_hour(
     state.learn_hour(&bucket, vector, config);
 }
 
-/// Adds signals to the identity's open alert, or opens one; pushes the alert
-/// to `alerts` when it reaches the threshold or its score or detectors change.
+/// Adds signals to the identity's open alert, or opens one. The alert is
+/// pushed to `alerts` once it reaches the threshold, and again when its
+/// score or detectors change or a count doubles.
 fn merge(
     state: &mut IdentityState,
     signals: Vec<Signal>,

@@ -244,3 +244,19 @@ fn ocsf_detection_finding_shape() {
     );
     assert_eq!(finding["finding_info"]["related_events"][0]["uid"], "odd");
 }
+
+#[test]
+fn evict_idle_returns_snapshots() {
+    let mut engine = Engine::new(Config::default());
+    run(&mut engine, &normal_days(1));
+    let mut other = event("x", START, "10.0.0.6");
+    other.actor = Actor::new("bot-2", IdentityKind::WardBot);
+    engine.process(&other);
+    let evicted = engine.evict_idle(START + Duration::hours(1));
+    assert_eq!(evicted.len(), 1);
+    assert_eq!(evicted[0].0, "bot-2");
+    assert!(!engine.contains_identity("bot-2"));
+    assert!(engine.contains_identity("bot-1"));
+    engine.restore_identity(evicted[0].1.clone()).unwrap();
+    assert!(engine.contains_identity("bot-2"));
+}

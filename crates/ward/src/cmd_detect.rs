@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use ward_detect::parse::{CsvMapping, Format, Parser};
 
-/// Where the log files come from and how to read them.
+/// Input log files and their format.
 #[derive(Debug, clap::Args)]
 pub struct InputArgs {
     /// Log files or folders (read recursively, in name order).
@@ -49,7 +49,7 @@ pub struct IngestArgs {
     /// Events per request.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub batch_size: u64,
-    /// Attempts per batch while the server answers 429 or 5xx.
+    /// Maximum attempts per batch while the server returns 429 or 5xx.
     #[arg(long, default_value_t = 8)]
     pub max_attempts: u32,
 }

@@ -9,7 +9,7 @@ use super::ParseError;
 use super::cloudtrail::failure_class;
 use super::fields::parse_time;
 
-/// Which CSV column holds each event field, written on the command line as
+/// The CSV column of each event field, written on the command line as
 /// `time=Timestamp,identity=User,operation=Action,service=System`.
 ///
 /// `time`, `identity` and `operation` are required. The optional fields are

@@ -1,7 +1,7 @@
 //! Parsers that turn activity logs into [`Event`]s.
 //!
 //! A file is read whole (up to [`MAX_DECOMPRESSED_BYTES`]), gunzipped when its
-//! first two bytes are the gzip magic `1f 8b` whatever its name says, and then
+//! first two bytes are the gzip magic `1f 8b` whatever the file name, and then
 //! split into records: the `Records` array of a CloudTrail file, the `value`
 //! array of an OData response, the elements of a top-level array, one JSON
 //! object per line, or one CSV row. Each record becomes an event or a
@@ -110,7 +110,7 @@ impl FromStr for Format {
 pub struct ParseError {
     /// 1-based line where the record starts.
     pub line: usize,
-    /// What is wrong with the record.
+    /// Reason the record was rejected.
     pub reason: String,
 }
 
@@ -134,7 +134,7 @@ pub enum FileError {
     MissingCsvMapping,
 }
 
-/// What a file turned out to contain.
+/// Kind of content found in a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Content {
     /// Activity records.
@@ -151,7 +151,7 @@ pub struct Parser {
 }
 
 impl Parser {
-    /// A parser for `format`; CSV also needs [`Parser::with_csv_mapping`].
+    /// Creates a parser for `format`. CSV also needs [`Parser::with_csv_mapping`].
     pub fn new(format: Format) -> Self {
         Parser { format, csv: None }
     }
@@ -236,5 +236,122 @@ fn decompress(raw: Vec<u8>) -> Result<Vec<u8>, FileError> {
             Err(FileError::TruncatedGzip)
         }
         Err(err) => Err(FileError::InvalidGzip(err)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ward_core::event::{EventClass, FailureClass, IdentityKind, Status};
+
+    use super::*;
+
+    fn parse(parser: &Parser, text: &str) -> Vec<Result<Event, ParseError>> {
+        let bytes = Parser::read_all(text.as_bytes()).unwrap();
+        let (content, records) = parser.records(&bytes).unwrap();
+        assert_eq!(content, Content::Events);
+        records.collect()
+    }
+
+    #[test]
+    fn format_names_round_trip() {
+        for name in Format::NAMES {
+            assert_eq!(name.parse::<Format>().unwrap().name(), name);
+        }
+        assert!("syslog".parse::<Format>().is_err());
+    }
+
+    #[test]
+    fn csv_with_mapping() {
+        let mapping: CsvMapping =
+            "time=When,identity=Who,operation=Action,service=System,status=Result,src_ip=Ip"
+                .parse()
+                .unwrap();
+        let parser = Parser::new(Format::Csv).with_csv_mapping(mapping);
+        let text = "When,Who,Action,System,Result,Ip\n\
+                    2024-05-01T12:00:00Z,bot-a,read,erp,success,10.0.0.1\n\
+                    2024-05-01T12:05:00Z,bot-a,read,erp,denied,10.0.0.1\n\
+                    not a time,bot-a,read,erp,success,10.0.0.1\n";
+        let records = parse(&parser, text);
+        assert_eq!(records.len(), 3);
+        let first = records[0].as_ref().unwrap();
+        assert_eq!(first.actor.uid, "bot-a");
+        assert_eq!(first.service, "erp");
+        assert_eq!(first.status, Status::Success);
+        let second = records[1].as_ref().unwrap();
+        assert_eq!(second.failure, Some(FailureClass::PermissionDenied));
+        let error = records[2].as_ref().unwrap_err();
+        assert_eq!(error.line, 4);
+        assert!(error.reason.contains("`not a time`"), "{}", error.reason);
+    }
+
+    #[test]
+    fn csv_mapping_rejects_unknown_and_missing_fields() {
+        assert!("time=a,identity=b".parse::<CsvMapping>().is_err());
+        assert!(
+            "time=a,identity=b,operation=c,colour=d"
+                .parse::<CsvMapping>()
+                .is_err()
+        );
+        let parser = Parser::new(Format::Csv);
+        let bytes = b"a,b\n".to_vec();
+        assert!(matches!(
+            parser.records(&bytes),
+            Err(FileError::MissingCsvMapping)
+        ));
+    }
+
+    #[test]
+    fn ocsf_api_activity() {
+        let parser = Parser::new(Format::Ocsf);
+        let text = r#"{"class_uid":6003,"time":1714564800000,"metadata":{"uid":"o-1","product":{"name":"x"}},"actor":{"user":{"uid":"svc-1","name":"svc one","type":"Service"}},"api":{"operation":"GetObject","service":{"name":"s3"}},"resources":[{"name":"bucket-a"}],"status_id":2,"status_code":"AccessDenied","src_endpoint":{"ip":"10.0.0.2"}}
+{"class_uid":4001,"time":1714564800000}"#;
+        let records = parse(&parser, text);
+        let event = records[0].as_ref().unwrap();
+        assert_eq!(event.uid, "o-1");
+        assert_eq!(event.time.unix_timestamp(), 1_714_564_800);
+        assert_eq!(event.class, EventClass::ApiActivity);
+        assert_eq!(event.actor.kind, IdentityKind::ServicePrincipal);
+        assert_eq!(event.resource.as_deref(), Some("bucket-a"));
+        assert_eq!(event.failure, Some(FailureClass::PermissionDenied));
+        let error = records[1].as_ref().unwrap_err();
+        assert!(error.reason.contains("class_uid 4001"), "{}", error.reason);
+    }
+
+    #[test]
+    fn uipath_odata_wrapper() {
+        let parser = Parser::new(Format::UipathOrchestrator);
+        let text = r#"{"@odata.context":"x","value":[
+            {"ExecutionTime":"2020-03-06T16:43:51.94Z","Action":"Create","Component":"Robots","DisplayName":"r1","UserName":"orch-admin","UserType":"User","Id":6567},
+            {"TimeStamp":"2020-03-02T13:45:20.74Z","Level":"Error","RobotName":"WINDOWS","ProcessName":"Main","JobKey":"job-1","Id":67530,"Message":"failed"}
+        ]}"#;
+        let records = parse(&parser, text);
+        let audit = records[0].as_ref().unwrap();
+        assert_eq!(audit.operation, "Robots.Create");
+        assert_eq!(audit.class, EventClass::EntityManagement);
+        let robot = records[1].as_ref().unwrap();
+        assert_eq!(robot.actor.kind, IdentityKind::Robot);
+        assert_eq!(robot.session_uid.as_deref(), Some("job-1"));
+        assert_eq!(robot.failure, Some(FailureClass::Error));
+    }
+
+    #[test]
+    fn broken_document_keeps_earlier_records() {
+        let parser = Parser::new(Format::CloudTrail);
+        let record = |id: &str| {
+            format!(
+                r#"{{"eventTime":"2024-05-01T12:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","eventID":"{id}","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/a","userName":"a"}}}}"#
+            )
+        };
+        let text = format!(
+            "{{\"Records\": [\n{},\n{},\n{{\"eventTime\": oops}}\n]}}",
+            record("a"),
+            record("b")
+        );
+        let records = parse(&parser, &text);
+        assert_eq!(records.len(), 3);
+        assert!(records[0].is_ok() && records[1].is_ok());
+        let error = records[2].as_ref().unwrap_err();
+        assert_eq!(error.line, 4);
+        assert!(error.reason.starts_with("invalid JSON"), "{}", error.reason);
     }
 }

@@ -18,7 +18,7 @@ use super::files::{Located, Summary, expand, parse_file};
 /// Rejected records listed in the summary; the rest are only counted.
 const MAX_LISTED_REJECTIONS: usize = 20;
 
-/// Longest wait honoured from a `Retry-After` header or back-off, in seconds.
+/// Maximum wait from a `Retry-After` header or back-off, in seconds.
 const MAX_RETRY_WAIT_S: u64 = 30;
 
 /// Server reply to `POST /v1/events`.
