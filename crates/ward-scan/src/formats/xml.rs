@@ -276,6 +276,8 @@ impl Walker<'_> {
         if !is_plausible_secret(&literal, MIN_LEN) {
             return;
         }
+        // NOTE: a value escaped differently from quick-xml's escaping (`&#34;` for `"`)
+        // is not found verbatim, and the finding then points at the start of the raw value.
         let escaped = quick_xml::escape::escape(literal.as_str());
         let (start, len) = match raw.find(escaped.as_ref()) {
             Some(at) => (offset + at, escaped.len()),

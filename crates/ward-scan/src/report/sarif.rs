@@ -44,6 +44,17 @@ pub fn write_sarif(findings: &[Finding], out: &mut dyn Write) -> std::io::Result
     writeln!(out)
 }
 
+/// Returns a relative path as is and an absolute one as a `file://` URI, with
+/// spaces and `%` percent-encoded, since SARIF locations are URI references.
+fn artifact_uri(path: &str) -> String {
+    let encoded = path.replace('%', "%25").replace(' ', "%20");
+    if encoded.starts_with('/') {
+        format!("file://{encoded}")
+    } else {
+        encoded
+    }
+}
+
 fn result(finding: &Finding) -> Value {
     let level = match finding.confidence {
         Confidence::High | Confidence::Medium => "error",
@@ -61,7 +72,7 @@ fn result(finding: &Finding) -> Value {
         .next()
         .unwrap_or(&finding.file)
         .replace('\\', "/");
-    let uri = uri.trim_start_matches("./").to_string();
+    let uri = artifact_uri(uri.trim_start_matches("./"));
     let mut properties = json!({"confidence": finding.confidence.as_str()});
     if let Some(git) = &finding.git {
         properties["commit"] = json!(git.commit);
@@ -83,4 +94,18 @@ fn result(finding: &Finding) -> Value {
         "partialFingerprints": {"wardFingerprint/v1": finding.fingerprint},
         "properties": properties,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::artifact_uri;
+
+    #[test]
+    fn artifact_uris() {
+        assert_eq!(artifact_uri("src/app.config"), "src/app.config");
+        assert_eq!(
+            artifact_uri("/srv/rpa/Main Flow.xaml"),
+            "file:///srv/rpa/Main%20Flow.xaml"
+        );
+    }
 }
