@@ -77,6 +77,12 @@ pub fn run(command: AuditCommand) -> anyhow::Result<ExitCode> {
                 }
             }
             let entries = Client::new(&client)?.get("/v1/audit", &query)?;
+            let returned = entries.as_array().map_or(0, Vec::len);
+            if u32::try_from(returned).is_ok_and(|n| n >= limit) {
+                eprintln!(
+                    "warning: showing the oldest {returned} matching entries; narrow --since or raise --limit to see the rest"
+                );
+            }
             print(
                 output,
                 &entries,

@@ -245,3 +245,18 @@ fn query_filters_bot_actor_action_time() {
     assert_ne!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("since"));
 }
+
+#[test]
+fn query_warns_when_limit_reached() {
+    let server = busy_server();
+    let out = server.cli(&["audit", "query", "--limit", "3", "-o", "json"]);
+    let entries: Value = serde_json::from_str(&expect_exit(&out, 0)).unwrap();
+    assert_eq!(entries.as_array().unwrap().len(), 3);
+    assert_eq!(entries[0]["seq"], 1, "entries come oldest first");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--limit"), "a full page says more entries may exist: {stderr}");
+
+    let out = server.cli(&["audit", "query", "--bot", "mail-bot"]);
+    expect_exit(&out, 0);
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}

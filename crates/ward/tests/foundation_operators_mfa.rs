@@ -256,3 +256,30 @@ fn person_leaving_ends_operator_access() {
     let denied = server.audit(&format!("actor={operator}&action=auth.login"));
     assert_eq!(denied.last().unwrap()["outcome"], "denied");
 }
+
+#[test]
+fn cli_operator_create_prints_secret_once() {
+    let server = TestServer::start();
+    server.add_person("Ana Silva", "ana@example.com");
+    let out = std::process::Command::new(common::ward_bin())
+        .args(["operator", "create", "--person", "ana@example.com", "--username", "ana", "--roles", "builder,approver"])
+        .env("WARD_ADDR", &server.addr)
+        .env("WARD_TOKEN", &server.root_token)
+        .env("WARD_OPERATOR_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    let stdout = expect_exit(&out, 0);
+    let secret = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("TOTP secret (shown once; add it to an authenticator app): "))
+        .unwrap_or_else(|| panic!("{stdout}"))
+        .trim()
+        .to_string();
+    let (status, answer) = server.login("ana", PASSWORD, &secret);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["roles"], json!(["builder", "approver"]));
+
+    let listed = expect_exit(&server.cli(&["operator", "list", "-o", "json"]), 0);
+    assert!(listed.contains("\"ana\""), "{listed}");
+    assert!(!listed.contains(&secret), "{listed}");
+}
