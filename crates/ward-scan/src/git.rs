@@ -157,6 +157,8 @@ fn list_blobs(repo: &Path) -> Result<Vec<BlobRef>, ScanError> {
     let mut child = Command::new("git")
         .arg("-C")
         .arg(repo)
+        // NOTE: without `-m`, merge commits list no blobs, so content that only a
+        // conflict resolution introduced is not scanned.
         .args([
             "log",
             "--all",
