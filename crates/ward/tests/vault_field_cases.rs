@@ -458,3 +458,37 @@ fn secret_id_limits_follow_role() {
     assert_eq!(reply.status, 400);
     assert_eq!(reply.json, json!({"errors": ["invalid role or secret ID"]}));
 }
+
+#[test]
+fn namespace_header_root_only_and_echoed() {
+    let server = TestServer::start();
+    let root = server.root_token.clone();
+    vault(
+        &server,
+        "POST",
+        "/v1/secret/data/ns",
+        &root,
+        Some(json!({"data": {"a": "b"}})),
+    );
+    let client = reqwest::blocking::Client::new();
+    for namespace in ["", "root", "root/"] {
+        let response = client
+            .get(format!("{}/v1/secret/data/ns", server.addr))
+            .header("X-Vault-Token", &root)
+            .header("X-Vault-Namespace", namespace)
+            .send()
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{namespace:?}");
+        assert_eq!(response.headers()["x-vault-namespace"], namespace);
+    }
+    let other = client
+        .get(format!("{}/v1/secret/data/ns", server.addr))
+        .header("X-Vault-Token", &root)
+        .header("X-Vault-Namespace", "team-a")
+        .send()
+        .unwrap();
+    assert_eq!(other.status().as_u16(), 400);
+    assert_eq!(other.headers()["x-vault-namespace"], "team-a");
+    let body: serde_json::Value = other.json().unwrap();
+    assert!(body["errors"][0].as_str().unwrap().contains("team-a"));
+}

@@ -141,13 +141,40 @@ pub fn router() -> Router<AppState> {
         .route("/v1/vault/root/rotate", post(admin::rotate_root_key))
 }
 
-/// Answers 503 to every secret, token and bot request while the vault is
-/// sealed or uninitialised: Vault's shape on Vault paths, Ward's on Ward's.
+/// Runs the checks every request passes before routing. A Vault
+/// namespace other than the root is rejected with 400 (Ward has none, and
+/// serving root data under another namespace would mislead the client),
+/// and the header is echoed as Vault does. While the vault is sealed or
+/// uninitialised, every secret, token and bot request gets 503: Vault's
+/// shape on Vault paths, Ward's on Ward's.
 pub async fn refuse_when_sealed(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
+    let namespace = request.headers().get("x-vault-namespace").cloned();
+    let mut response = check_and_run(&state, request, next, namespace.as_ref()).await;
+    if let Some(value) = namespace {
+        response.headers_mut().insert("x-vault-namespace", value);
+    }
+    response
+}
+
+async fn check_and_run(
+    state: &AppState,
+    request: Request,
+    next: Next,
+    namespace: Option<&axum::http::HeaderValue>,
+) -> Response {
+    if let Some(value) = namespace {
+        let name = value.to_str().unwrap_or("?").trim();
+        if !matches!(name, "" | "root" | "root/") {
+            return reply::VaultApiError::bad_request(format!(
+                "namespace `{name}` is not supported: Ward has only the root namespace, so send no X-Vault-Namespace header"
+            ))
+            .into_response();
+        }
+    }
     let path = request.uri().path();
     if !needs_unsealed(path) || !state.vault.barrier.is_sealed() {
         return next.run(request).await;
