@@ -545,3 +545,49 @@ stopwords = ["acme_000000000000"]
     assert_eq!(rules.len(), 1, "{rules:?}");
     assert!(rules[0].0.ends_with("a.txt"));
 }
+
+#[test]
+fn reframework_assets_sheet_not_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let assets = workbook.add_worksheet();
+    assets.set_name("Assets").unwrap();
+    for (col, header) in ["Name", "Asset", "Description"].iter().enumerate() {
+        assets.write_string(0, col as u16, *header).unwrap();
+    }
+    assets.write_string(1, 0, "SapCredential").unwrap();
+    assets.write_string(1, 1, "SAP_Login_Credential").unwrap();
+    assets
+        .write_string(1, 2, "Credential asset used to log in to SAP")
+        .unwrap();
+    workbook.save(dir.path().join("Config.xlsx")).unwrap();
+    let outcome = scan(dir.path());
+    assert!(outcome.findings.is_empty(), "{:#?}", outcome.findings);
+}
+
+#[test]
+fn rpa_flow_formats_dispatched() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "Login.robin",
+        "WebAutomation.PopulateTextField.PopulateTextField BrowserInstance: Browser Control: appmask['Login']['Txt_Password'] Text: $'''Robin-Pw-61''' EmulateTyping: False\n",
+    );
+    write(
+        dir.path(),
+        "InvoiceBot.json",
+        r#"{"nodes":[{"commandName":"login","attributes":[{"name":"password","value":{"type":"STRING","string":"Aa-Bot-Pw-31"}}]}]}"#,
+    );
+    let outcome = scan(dir.path());
+    let robin = in_file(&outcome, "Login.robin");
+    assert_eq!(robin.len(), 1);
+    assert_eq!(robin[0].rule_id, "pad-password-field-literal");
+    assert_eq!(
+        robin[0].rpa.platform.as_deref(),
+        Some("power-automate-desktop")
+    );
+    let bot = in_file(&outcome, "InvoiceBot.json");
+    assert_eq!(bot.len(), 1, "{bot:#?}");
+    assert_eq!(secret(bot[0]), "Aa-Bot-Pw-31");
+    assert_eq!(bot[0].rpa.platform.as_deref(), Some("automation-anywhere"));
+}
