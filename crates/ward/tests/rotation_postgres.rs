@@ -17,8 +17,9 @@ mod vault_support;
 
 use common::TestServer;
 use rotation_support::{
-    Session, audit_of, create_role, drop_role, password_matches, postgres_url, put_postgres_connector,
-    put_target, read_secret, role_exists, unique, url_with_password, write_secret,
+    Session, audit_of, create_role, drop_role, password_matches, postgres_url,
+    put_postgres_connector, put_target, read_secret, role_exists, unique, url_with_password,
+    write_secret,
 };
 use serde_json::json;
 use vault_support::{bot_token, create_bot, grant, vault};
@@ -40,7 +41,11 @@ impl Fixture {
         create_role(&url, &role, INITIAL);
         create_bot(&server, "erp-bot");
         grant(&server, "erp-bot", "erp/*", &["read"]);
-        write_secret(&server, "erp/db", json!({"username": role, "password": INITIAL}));
+        write_secret(
+            &server,
+            "erp/db",
+            json!({"username": role, "password": INITIAL}),
+        );
         let (status, body) = server.call(
             "PUT",
             "/v1/vault/policies/erp/db",
@@ -69,8 +74,12 @@ fn on_demand_rotation_changes_role_password() {
     let fixture = Fixture::start(url.clone());
     let server = &fixture.server;
     let admin_password = "Admin-Url-Canary-7731";
-    let connector = put_postgres_connector(server, "erp-pg", &url_with_password(&url, admin_password));
-    assert!(!connector.to_string().contains(admin_password), "{connector}");
+    let connector =
+        put_postgres_connector(server, "erp-pg", &url_with_password(&url, admin_password));
+    assert!(
+        !connector.to_string().contains(admin_password),
+        "{connector}"
+    );
     assert_eq!(connector["kind"], "postgres");
     put_target(server, "erp/db", "erp-pg", &fixture.role);
 
@@ -125,7 +134,11 @@ fn on_demand_rotation_changes_role_password() {
     assert!(!listed.to_string().contains(admin_password), "{listed}");
     let database = std::fs::read(server.db_path()).unwrap();
     let needle = admin_password.as_bytes();
-    assert!(!database.windows(needle.len()).any(|window| window == needle));
+    assert!(
+        !database
+            .windows(needle.len())
+            .any(|window| window == needle)
+    );
     assert!(!server.log().contains(admin_password));
     assert!(!server.log().contains(new_password));
 }
@@ -148,8 +161,18 @@ fn failed_rotation_keeps_old_version() {
     assert_eq!(version, 1);
     assert_eq!(current["password"], INITIAL);
     assert!(password_matches(&url, &fixture.role, INITIAL));
-    let metadata = vault(server, "GET", "/v1/secret/metadata/erp/db", &server.root_token, None);
-    assert_eq!(metadata.json["data"]["current_version"], 1, "{}", metadata.text);
+    let metadata = vault(
+        server,
+        "GET",
+        "/v1/secret/metadata/erp/db",
+        &server.root_token,
+        None,
+    );
+    assert_eq!(
+        metadata.json["data"]["current_version"], 1,
+        "{}",
+        metadata.text
+    );
 
     // Audited as a failure with the error code.
     let failures: Vec<_> = audit_of(server, "secret.rotate")
@@ -159,7 +182,10 @@ fn failed_rotation_keeps_old_version() {
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert_eq!(failures[0]["details"]["error_code"], "role_not_found");
     assert_eq!(failures[0]["details"]["restore"], "not_needed");
-    let alert_id = failures[0]["details"]["alert"].as_str().unwrap().to_string();
+    let alert_id = failures[0]["details"]["alert"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     // An open alert names the owner bot and the failure.
     let (status, alert) = server.call("GET", &format!("/v1/alerts/{alert_id}"), None);
@@ -167,7 +193,13 @@ fn failed_rotation_keeps_old_version() {
     assert_eq!(alert["status"], "open");
     let bot_id = failures[0]["bot"].as_str().unwrap();
     assert_eq!(alert["identity"], bot_id);
-    assert!(alert["summary"].as_str().unwrap().contains("role_not_found"), "{alert}");
+    assert!(
+        alert["summary"]
+            .as_str()
+            .unwrap()
+            .contains("role_not_found"),
+        "{alert}"
+    );
 
     // The target's record shows the failure.
     let (_, target) = server.call("GET", "/v1/vault/targets/erp/db", None);
@@ -199,7 +231,11 @@ fn scheduled_rotation_after_interval() {
     let token = bot_token(server, "erp-bot");
     let (after, version) = read_secret(server, &token, "erp/db", None);
     assert_eq!(version, 2);
-    assert!(password_matches(&url, &fixture.role, after["password"].as_str().unwrap()));
+    assert!(password_matches(
+        &url,
+        &fixture.role,
+        after["password"].as_str().unwrap()
+    ));
     let system_entries: Vec<_> = audit_of(server, "secret.rotate")
         .into_iter()
         .filter(|e| e["actor"] == "system" && e["outcome"] == "success")
@@ -236,7 +272,10 @@ fn issue(server: &TestServer, token: &str) -> (String, String, String) {
     assert_eq!(reply.json["lease_duration"], 3600);
     assert_eq!(reply.json["renewable"], true);
     let lease_id = reply.json["lease_id"].as_str().unwrap().to_string();
-    assert!(lease_id.starts_with("database/creds/main/lse_"), "{lease_id}");
+    assert!(
+        lease_id.starts_with("database/creds/main/lse_"),
+        "{lease_id}"
+    );
     let username = reply.json["data"]["username"].as_str().unwrap().to_string();
     let password = reply.json["data"]["password"].as_str().unwrap().to_string();
     assert!(username.starts_with("wt_"), "{username}");
@@ -285,7 +324,10 @@ fn dynamic_creds_issue_revoke_and_reap() {
     assert!(!role_exists(&url, &username));
 
     let entries = audit_of(&server, "database.lease.revoke");
-    let reasons: Vec<_> = entries.iter().map(|e| e["details"]["reason"].clone()).collect();
+    let reasons: Vec<_> = entries
+        .iter()
+        .map(|e| e["details"]["reason"].clone())
+        .collect();
     assert_eq!(reasons.len(), 2, "{entries:?}");
     assert!(reasons.contains(&json!("expired")));
     assert!(reasons.contains(&json!("revoked")));
@@ -294,7 +336,11 @@ fn dynamic_creds_issue_revoke_and_reap() {
         .filter(|e| e["outcome"] == "success")
         .collect();
     assert_eq!(issued.len(), 2, "{issued:?}");
-    assert!(!serde_json::to_string(&issued).unwrap().contains(&first_password));
+    assert!(
+        !serde_json::to_string(&issued)
+            .unwrap()
+            .contains(&first_password)
+    );
 }
 
 #[test]

@@ -27,7 +27,7 @@ use vault_support::{bot_token, create_bot, grant};
 
 const SIGNING_KEY: &str = "webhook-signing-key-for-tests-0123456789";
 
-/// What the receiver got, and the status it answers with.
+/// Requests the receiver got, and the status it responds with.
 #[derive(Default)]
 struct Received {
     requests: Vec<(HeaderMap, Bytes)>,
@@ -54,7 +54,9 @@ fn start_receiver(shared: Shared) -> String {
             .unwrap();
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            let app = Router::new().route("/rotate", post(receive)).with_state(shared);
+            let app = Router::new()
+                .route("/rotate", post(receive))
+                .with_state(shared);
             axum::serve(listener, app).await.unwrap();
         });
     });
@@ -70,7 +72,11 @@ fn setup(status: u16) -> (TestServer, Shared, String) {
     let server = TestServer::start();
     create_bot(&server, "crm-bot");
     grant(&server, "crm-bot", "crm/*", &["read"]);
-    write_secret(&server, "crm/api", json!({"user": "crm-sync", "password": "old-api-password"}));
+    write_secret(
+        &server,
+        "crm/api",
+        json!({"user": "crm-sync", "password": "old-api-password"}),
+    );
     let (status, body) = server.call(
         "PUT",
         "/v1/vault/connectors/crm-hook",
@@ -95,7 +101,10 @@ fn webhook_rotation_sends_signed_secret() {
     let (status, body) = server.call("POST", "/v1/vault/rotate", Some(json!({"path": "crm/api"})));
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["version"], 2);
-    assert_eq!(body["receipt"]["verification"], json!({"method": "acknowledged", "status": 200}));
+    assert_eq!(
+        body["receipt"]["verification"],
+        json!({"method": "acknowledged", "status": 200})
+    );
 
     let (current, _) = read_secret(&server, &token, "crm/api", None);
     let new_password = current["password"].as_str().unwrap().to_string();
@@ -115,12 +124,29 @@ fn webhook_rotation_sends_signed_secret() {
     assert_eq!(payload["version"], 2);
     assert_eq!(payload["secret"], new_password.as_str());
     assert_eq!(payload["rotation_id"], body["rotation_id"]);
-    assert_eq!(headers["x-ward-rotation-id"].to_str().unwrap(), body["rotation_id"].as_str().unwrap());
+    assert_eq!(
+        headers["x-ward-rotation-id"].to_str().unwrap(),
+        body["rotation_id"].as_str().unwrap()
+    );
 
     let entries = audit_of(&server, "secret.rotate");
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["details"]["connector_kind"], "webhook");
-    assert!(!serde_json::to_string(&entries).unwrap().contains(&new_password));
+    assert!(
+        !serde_json::to_string(&entries)
+            .unwrap()
+            .contains(&new_password)
+    );
+    drop(received);
+
+    // `ward secret rotate` goes through the same connector.
+    let output = server.cli(&["secret", "rotate", "crm/api", "--output", "json"]);
+    let stdout = common::expect_exit(&output, 0);
+    let printed: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(printed["version"], 3, "{stdout}");
+    assert_eq!(shared.lock().unwrap().requests.len(), 2);
+    let (_, version) = read_secret(&server, &token, "crm/api", None);
+    assert_eq!(version, 3);
 }
 
 #[test]
@@ -144,7 +170,11 @@ fn webhook_rejection_keeps_old_version() {
     assert_eq!(status, 200, "{alerts}");
     let alert_id = entries[0]["details"]["alert"].as_str().unwrap();
     assert!(
-        alerts.as_array().unwrap().iter().any(|a| a["id"] == alert_id),
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == alert_id),
         "{alerts}"
     );
 }

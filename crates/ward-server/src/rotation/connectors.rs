@@ -49,7 +49,9 @@ impl From<sealed::Summary> for ConnectorView {
 }
 
 /// Parses and validates a connector body, and builds its connector.
-pub(crate) fn parse_connector(body: &SecretString) -> ApiResult<(ConnectorConfig, Arc<dyn Connector>)> {
+pub(crate) fn parse_connector(
+    body: &SecretString,
+) -> ApiResult<(ConnectorConfig, Arc<dyn Connector>)> {
     let config: ConnectorConfig = serde_json::from_str(body.expose_secret()).map_err(|err| {
         // serde_json names the field and position, never the value.
         ApiError::invalid("body", format!("invalid connector config: {err}"))
@@ -98,7 +100,10 @@ pub async fn put_connector(
         .await?;
     check_name(&name)?;
     if !body.is_object() {
-        return Err(ApiError::invalid("body", "must be a JSON object with a `kind` field"));
+        return Err(ApiError::invalid(
+            "body",
+            "must be a JSON object with a `kind` field",
+        ));
     }
     let text = SecretString::from(body.to_string());
     drop(body);
@@ -106,7 +111,16 @@ pub async fn put_connector(
     let summary = summarize(&config)?;
     let now = state.now_text();
     let mut tx = state.store.begin_write().await?;
-    sealed::put(&mut tx, &state.vault.barrier, SealedTable::Connectors, &name, &summary, &text, &now).await?;
+    sealed::put(
+        &mut tx,
+        &state.vault.barrier,
+        SealedTable::Connectors,
+        &name,
+        &summary,
+        &text,
+        &now,
+    )
+    .await?;
     let entry = AuditEntry::new(&caller.subject, "rotation.connector.put", Outcome::Success)
         .target(format!("connector/{name}"))
         .details(summary.clone());
@@ -163,14 +177,17 @@ pub async fn delete_connector(
         .require(&state, &[Role::Admin], "rotation.connector.delete")
         .await?;
     let mut tx = state.store.begin_write().await?;
-    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rotation_targets WHERE connector = ?")
-        .bind(&name)
-        .fetch_one(&mut *tx)
-        .await?;
+    let users: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM rotation_targets WHERE connector = ?")
+            .bind(&name)
+            .fetch_one(&mut *tx)
+            .await?;
     if users > 0 {
         return Err(ApiError::conflict(
             "connector_in_use",
-            format!("connector `{name}` is the rotation target of {users} secrets: delete or change those targets first"),
+            format!(
+                "connector `{name}` is the rotation target of {users} secrets: delete or change those targets first"
+            ),
         ));
     }
     let removed = sqlx::query("DELETE FROM rotation_connectors WHERE name = ?")
@@ -180,8 +197,12 @@ pub async fn delete_connector(
     if removed.rows_affected() == 0 {
         return Err(ApiError::not_found("connector", &name));
     }
-    let entry = AuditEntry::new(&caller.subject, "rotation.connector.delete", Outcome::Success)
-        .target(format!("connector/{name}"));
+    let entry = AuditEntry::new(
+        &caller.subject,
+        "rotation.connector.delete",
+        Outcome::Success,
+    )
+    .target(format!("connector/{name}"));
     ward_audit::append(&mut tx, state.now(), &entry).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -218,7 +239,10 @@ pub struct TargetBody {
 }
 
 /// Reads the rotation target of `path`.
-pub(crate) async fn find_target(conn: &mut SqliteConnection, path: &str) -> ApiResult<Option<Target>> {
+pub(crate) async fn find_target(
+    conn: &mut SqliteConnection,
+    path: &str,
+) -> ApiResult<Option<Target>> {
     let row = sqlx::query(
         "SELECT path, connector, account, field, password_policy, last_attempt_at, last_error_code \
          FROM rotation_targets WHERE path = ?",
@@ -250,12 +274,14 @@ pub(crate) async fn record_attempt(
     at: &str,
     error_code: Option<&str>,
 ) -> ApiResult<()> {
-    sqlx::query("UPDATE rotation_targets SET last_attempt_at = ?, last_error_code = ? WHERE path = ?")
-        .bind(at)
-        .bind(error_code)
-        .bind(path)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE rotation_targets SET last_attempt_at = ?, last_error_code = ? WHERE path = ?",
+    )
+    .bind(at)
+    .bind(error_code)
+    .bind(path)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -271,7 +297,10 @@ pub async fn put_target(
         .require(&state, &[Role::Admin], "rotation.target.put")
         .await?;
     if body.account.trim().is_empty() {
-        return Err(ApiError::invalid("account", "must not be empty: name the role or account to rotate"));
+        return Err(ApiError::invalid(
+            "account",
+            "must not be empty: name the role or account to rotate",
+        ));
     }
     let field = body.field.unwrap_or_else(|| DEFAULT_FIELD.to_string());
     if field.is_empty() {
@@ -290,10 +319,16 @@ pub async fn put_target(
     };
     let now = state.now_text();
     let mut tx = state.store.begin_write().await?;
-    if sealed::find(&mut tx, SealedTable::Connectors, &body.connector).await?.is_none() {
+    if sealed::find(&mut tx, SealedTable::Connectors, &body.connector)
+        .await?
+        .is_none()
+    {
         return Err(ApiError::not_found("connector", &body.connector).with_field("connector"));
     }
-    if !ward_vault::kv::exists(&mut tx, &path).await.map_err(super::vault_error)? {
+    if !ward_vault::kv::exists(&mut tx, &path)
+        .await
+        .map_err(super::vault_error)?
+    {
         return Err(ApiError::not_found("secret", &path));
     }
     sqlx::query(

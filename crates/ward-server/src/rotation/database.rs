@@ -40,9 +40,14 @@ pub(crate) async fn load_dynamic(
     conn: &mut SqliteConnection,
     name: &str,
 ) -> ApiResult<DynamicPostgres> {
-    let body = sealed::get(conn, &state.vault.barrier, SealedTable::DatabaseConfigs, name)
-        .await?
-        .ok_or_else(|| ApiError::not_found("database config", name))?;
+    let body = sealed::get(
+        conn,
+        &state.vault.barrier,
+        SealedTable::DatabaseConfigs,
+        name,
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("database config", name))?;
     Ok(parse_config(&body)?.1)
 }
 
@@ -80,9 +85,17 @@ pub async fn put_config(
         "max_ttl": config.max_ttl,
         "grants": config.grants.len(),
     });
-    sealed::put(&mut tx, &state.vault.barrier, SealedTable::DatabaseConfigs, &name, &summary, &text, &state.now_text())
-        .await
-        .map_err(from_api)?;
+    sealed::put(
+        &mut tx,
+        &state.vault.barrier,
+        SealedTable::DatabaseConfigs,
+        &name,
+        &summary,
+        &text,
+        &state.now_text(),
+    )
+    .await
+    .map_err(from_api)?;
     let entry = principal
         .audit("database.config", Outcome::Success)
         .target(&vault_path)
@@ -177,7 +190,9 @@ pub async fn issue_creds(
             tx.commit().await?;
             return Err(VaultApiError::new(
                 StatusCode::NOT_FOUND,
-                format!("unknown database config `{name}`: create it with PUT /v1/database/config/{name}"),
+                format!(
+                    "unknown database config `{name}`: create it with PUT /v1/database/config/{name}"
+                ),
             ));
         }
         Err(err) => return Err(from_api(err)),
@@ -188,7 +203,8 @@ pub async fn issue_creds(
     tx.commit().await?;
 
     let request = LeaseRequest {
-        bot: BotId::parse(bot_id).map_err(|err| VaultApiError::internal("reading the bot id", &err))?,
+        bot: BotId::parse(bot_id)
+            .map_err(|err| VaultApiError::internal("reading the bot id", &err))?,
         bot_name: bot.name.clone(),
         ttl: None,
     };
@@ -201,7 +217,10 @@ pub async fn issue_creds(
                 .target(&vault_path)
                 .details(json!({"error_code": err.code(), "error": err.to_string()}));
             state.audit_alone(entry).await.map_err(from_api)?;
-            return Err(VaultApiError::new(StatusCode::BAD_GATEWAY, format!("issuing a credential from `{name}` failed: {err}")));
+            return Err(VaultApiError::new(
+                StatusCode::BAD_GATEWAY,
+                format!("issuing a credential from `{name}` failed: {err}"),
+            ));
         }
     };
 
@@ -245,8 +264,9 @@ fn lease_id_of(body: &Bytes) -> VaultResult<(String, Value)> {
     let value: Value = if body.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(body)
-            .map_err(|err| VaultApiError::bad_request(format!("failed to parse JSON input: {err}")))?
+        serde_json::from_slice(body).map_err(|err| {
+            VaultApiError::bad_request(format!("failed to parse JSON input: {err}"))
+        })?
     };
     let id = value
         .get("lease_id")
@@ -275,10 +295,10 @@ async fn lease_for_caller(
         tx.commit().await?;
         return Err(VaultApiError::bad_request("invalid lease ID"));
     };
-    if let Principal::Bot { bot_id, .. } = &principal {
-        if *bot_id != lease.bot_id {
-            return Err(deny(state, tx, &principal, action, &target).await);
-        }
+    if let Principal::Bot { bot_id, .. } = &principal
+        && *bot_id != lease.bot_id
+    {
+        return Err(deny(state, tx, &principal, action, &target).await);
     }
     Ok((tx, principal, lease))
 }
@@ -304,8 +324,14 @@ pub async fn revoke_lease_by_path(
     revoke(&state, &headers, source, &bare_lease_id(&lease_id)).await
 }
 
-async fn revoke(state: &AppState, headers: &HeaderMap, source: ClientAddr, id: &str) -> VaultResult<Response> {
-    let (mut tx, principal, lease) = lease_for_caller(state, headers, source, id, "database.lease.revoke").await?;
+async fn revoke(
+    state: &AppState,
+    headers: &HeaderMap,
+    source: ClientAddr,
+    id: &str,
+) -> VaultResult<Response> {
+    let (mut tx, principal, lease) =
+        lease_for_caller(state, headers, source, id, "database.lease.revoke").await?;
     if lease.revoked_at.is_some() {
         tx.commit().await?;
         return Ok(reply::no_content());
@@ -317,7 +343,9 @@ async fn revoke(state: &AppState, headers: &HeaderMap, source: ClientAddr, id: &
 
     let dynamic = {
         let mut conn = state.store.reader().acquire().await?;
-        load_dynamic(state, &mut conn, &lease.config).await.map_err(from_api)?
+        load_dynamic(state, &mut conn, &lease.config)
+            .await
+            .map_err(from_api)?
     };
     let _drop = leases::drop_lock().await;
     match dynamic.revoke(&lease.username).await {
@@ -351,10 +379,14 @@ pub async fn renew_lease(
     body: Bytes,
 ) -> VaultResult<Response> {
     let (id, fields) = lease_id_of(&body)?;
-    let (tx, principal, lease) = lease_for_caller(&state, &headers, source, &id, "database.lease.renew").await?;
+    let (tx, principal, lease) =
+        lease_for_caller(&state, &headers, source, &id, "database.lease.renew").await?;
     tx.commit().await?;
+
     if lease.revoked_at.is_some() || lease.revoke_requested_at.is_some() {
-        return Err(VaultApiError::bad_request(format!("lease {id} is revoked; request new credentials")));
+        return Err(VaultApiError::bad_request(format!(
+            "lease {id} is revoked; request new credentials"
+        )));
     }
     let current = lease.to_lease().map_err(from_api)?;
     let increment = match fields.get("increment") {
@@ -365,19 +397,29 @@ pub async fn renew_lease(
             Err(_) => ward_core::duration::parse_duration(text)
                 .map_err(|err| VaultApiError::bad_request(format!("invalid increment: {err}")))?,
         },
-        Some(_) => return Err(VaultApiError::bad_request("invalid increment: expected seconds or a duration such as \"1h\"")),
+        Some(_) => {
+            return Err(VaultApiError::bad_request(
+                "invalid increment: expected seconds or a duration such as \"1h\"",
+            ));
+        }
     };
+
     let dynamic = {
         let mut conn = state.store.reader().acquire().await?;
-        load_dynamic(&state, &mut conn, &lease.config).await.map_err(from_api)?
+        load_dynamic(&state, &mut conn, &lease.config)
+            .await
+            .map_err(from_api)?
     };
     let now = state.now();
     let renewed = dynamic
         .renew(&current, increment, now)
         .await
         .map_err(|err| VaultApiError::bad_request(format!("renewing lease {id} failed: {err}")))?;
+
     let mut tx = state.store.begin_write().await?;
-    leases::set_expiry(&mut tx, &id, renewed.expires_at).await.map_err(from_api)?;
+    leases::set_expiry(&mut tx, &id, renewed.expires_at)
+        .await
+        .map_err(from_api)?;
     let entry = principal
         .audit("database.lease.renew", Outcome::Success)
         .target(format!("database/creds/{}", lease.config))

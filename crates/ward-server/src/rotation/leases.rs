@@ -39,14 +39,18 @@ pub(crate) struct LeaseRow {
 impl LeaseRow {
     /// The lease in the connector's terms, for renewal.
     pub(crate) fn to_lease(&self) -> ApiResult<Lease> {
-        let internal = |what: &str, err: &dyn std::fmt::Display| ApiError::internal(what, err.to_string());
+        let internal =
+            |what: &str, err: &dyn std::fmt::Display| ApiError::internal(what, err.to_string());
         Ok(Lease {
             id: LeaseId::parse(&self.id).map_err(|err| internal("reading a lease id", &err))?,
-            bot: BotId::parse(&self.bot_id).map_err(|err| internal("reading a lease's bot id", &err))?,
+            bot: BotId::parse(&self.bot_id)
+                .map_err(|err| internal("reading a lease's bot id", &err))?,
             username: self.username.clone(),
             target: self.target.clone(),
-            issued_at: parse_timestamp(&self.issued_at).map_err(|err| internal("reading issued_at", &err))?,
-            expires_at: parse_timestamp(&self.expires_at).map_err(|err| internal("reading expires_at", &err))?,
+            issued_at: parse_timestamp(&self.issued_at)
+                .map_err(|err| internal("reading issued_at", &err))?,
+            expires_at: parse_timestamp(&self.expires_at)
+                .map_err(|err| internal("reading expires_at", &err))?,
         })
     }
 }
@@ -78,7 +82,11 @@ fn row_to_lease(row: &sqlx::sqlite::SqliteRow) -> Result<LeaseRow, sqlx::Error> 
 }
 
 /// Stores a newly issued lease.
-pub(crate) async fn insert(conn: &mut SqliteConnection, lease: &Lease, config: &str) -> ApiResult<()> {
+pub(crate) async fn insert(
+    conn: &mut SqliteConnection,
+    lease: &Lease,
+    config: &str,
+) -> ApiResult<()> {
     sqlx::query(
         "INSERT INTO database_leases (id, bot_id, config, username, target, issued_at, expires_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -106,7 +114,11 @@ pub(crate) async fn find(conn: &mut SqliteConnection, id: &str) -> ApiResult<Opt
 }
 
 /// Moves a lease's expiry.
-pub(crate) async fn set_expiry(conn: &mut SqliteConnection, id: &str, expires_at: OffsetDateTime) -> ApiResult<()> {
+pub(crate) async fn set_expiry(
+    conn: &mut SqliteConnection,
+    id: &str,
+    expires_at: OffsetDateTime,
+) -> ApiResult<()> {
     sqlx::query("UPDATE database_leases SET expires_at = ? WHERE id = ?")
         .bind(format_timestamp(expires_at))
         .bind(id)
@@ -117,7 +129,11 @@ pub(crate) async fn set_expiry(conn: &mut SqliteConnection, id: &str, expires_at
 
 /// Marks a lease as wanting revocation, so the reaper retries the drop if
 /// the immediate one fails.
-pub(crate) async fn request_revocation(conn: &mut SqliteConnection, id: &str, now: &str) -> ApiResult<()> {
+pub(crate) async fn request_revocation(
+    conn: &mut SqliteConnection,
+    id: &str,
+    now: &str,
+) -> ApiResult<()> {
     sqlx::query(
         "UPDATE database_leases SET revoke_requested_at = COALESCE(revoke_requested_at, ?) WHERE id = ?",
     )
@@ -189,11 +205,16 @@ pub async fn reap_once(state: &AppState) -> ApiResult<ReapReport> {
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
-        rows.iter().map(row_to_lease).collect::<Result<Vec<_>, _>>()?
+        rows.iter()
+            .map(row_to_lease)
+            .collect::<Result<Vec<_>, _>>()?
     };
     let mut by_config: BTreeMap<String, Vec<LeaseRow>> = BTreeMap::new();
     for lease in due {
-        by_config.entry(lease.config.clone()).or_default().push(lease);
+        by_config
+            .entry(lease.config.clone())
+            .or_default()
+            .push(lease);
     }
     let mut report = ReapReport::default();
     for (config, leases) in by_config {
@@ -214,7 +235,11 @@ pub async fn reap_once(state: &AppState) -> ApiResult<ReapReport> {
         for lease in leases {
             match dynamic.revoke(&lease.username).await {
                 Ok(outcome) => {
-                    let reason = if lease.revoke_requested_at.is_some() { "revoked" } else { "expired" };
+                    let reason = if lease.revoke_requested_at.is_some() {
+                        "revoked"
+                    } else {
+                        "expired"
+                    };
                     mark_revoked(state, &lease, reason, SYSTEM, outcome).await?;
                     report.revoked.push(lease.id);
                 }
@@ -227,7 +252,11 @@ pub async fn reap_once(state: &AppState) -> ApiResult<ReapReport> {
         }
     }
     if !report.revoked.is_empty() || !report.failed.is_empty() {
-        tracing::info!(revoked = report.revoked.len(), failed = report.failed.len(), "lease reaper finished");
+        tracing::info!(
+            revoked = report.revoked.len(),
+            failed = report.failed.len(),
+            "lease reaper finished"
+        );
     }
     Ok(report)
 }

@@ -60,10 +60,7 @@ pub(crate) const SYSTEM: &str = "system";
 /// The connector, rotation-target, dynamic-credential and lease routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route(
-            "/v1/vault/connectors",
-            get(connectors::list_connectors),
-        )
+        .route("/v1/vault/connectors", get(connectors::list_connectors))
         .route(
             "/v1/vault/connectors/{name}",
             put(connectors::put_connector)
@@ -83,7 +80,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/v1/database/creds/{name}", get(database::issue_creds))
         .route("/v1/sys/leases/revoke", put(database::revoke_lease))
-        .route("/v1/sys/leases/revoke/{*lease_id}", put(database::revoke_lease_by_path))
+        .route(
+            "/v1/sys/leases/revoke/{*lease_id}",
+            put(database::revoke_lease_by_path),
+        )
         .route("/v1/sys/leases/renew", put(database::renew_lease))
 }
 
@@ -98,7 +98,10 @@ pub struct JobsReport {
 
 /// `POST /v1/sys/jobs/rotation`: runs the rotation schedule and the lease
 /// reaper now and returns what they did.
-async fn run_jobs_now(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<JobsReport>> {
+async fn run_jobs_now(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<JobsReport>> {
     caller
         .require(&state, &[Role::Admin], "sys.jobs.rotation")
         .await?;

@@ -25,7 +25,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use ward_audit::{AuditEntry, Outcome};
-use ward_connect::{Connector, ConnectorError, PasswordPolicy, RotationId, RotationReceipt, TargetSpec};
+use ward_connect::{
+    Connector, ConnectorError, PasswordPolicy, RotationId, RotationReceipt, TargetSpec,
+};
 use ward_vault::kv::{self, ReadResult};
 use ward_vault::rotation as staging;
 
@@ -134,7 +136,16 @@ pub async fn rotate(
     tracing::info!(rotation_id = %rotation_id, path, connector = %target.connector, account = %target.account, "rotating secret at its target");
     match connector.rotate(&spec, &staged.new_password).await {
         Ok(receipt) => {
-            let result = promote(state, path, &field, &rotation_id, &staged, Some((&target, receipt)), actor).await;
+            let result = promote(
+                state,
+                path,
+                &field,
+                &rotation_id,
+                &staged,
+                Some((&target, receipt)),
+                actor,
+            )
+            .await;
             if let Err(err) = &result {
                 // The target has the new password but the vault could not
                 // make it current: put the old one back so bots keep working.
@@ -143,11 +154,28 @@ pub async fn rotate(
             }
             result
         }
-        Err(err) => Err(fail(state, path, &field, &rotation_id, &target, &*connector, &spec, &staged, err, actor).await),
+        Err(err) => Err(fail(
+            state,
+            path,
+            &field,
+            &rotation_id,
+            &target,
+            &*connector,
+            &spec,
+            &staged,
+            err,
+            actor,
+        )
+        .await),
     }
 }
 
-async fn stage(state: &AppState, path: &str, field: &str, policy: &PasswordPolicy) -> ApiResult<Staged> {
+async fn stage(
+    state: &AppState,
+    path: &str,
+    field: &str,
+    policy: &PasswordPolicy,
+) -> ApiResult<Staged> {
     let barrier = &state.vault.barrier;
     let now = state.now();
     let new_password = policy
@@ -166,19 +194,28 @@ async fn stage(state: &AppState, path: &str, field: &str, policy: &PasswordPolic
         ReadResult::Deleted { meta, .. } => {
             return Err(ApiError::conflict(
                 "current_version_deleted",
-                format!("the current version {} of `{path}` is deleted: undelete it or write a new version before rotating", meta.version),
+                format!(
+                    "the current version {} of `{path}` is deleted: undelete it or write a new version before rotating",
+                    meta.version
+                ),
             ));
         }
         ReadResult::Missing => return Err(ApiError::not_found("secret", path)),
     };
     let Some(object) = value.as_object_mut() else {
-        return Err(ApiError::internal("reading the current version", "not a JSON object"));
+        return Err(ApiError::internal(
+            "reading the current version",
+            "not a JSON object",
+        ));
     };
     let previous_password = object
         .get(field)
         .and_then(Value::as_str)
         .map(|text| SecretString::from(text.to_string()));
-    object.insert(field.to_string(), Value::String(new_password.expose_secret().to_string()));
+    object.insert(
+        field.to_string(),
+        Value::String(new_password.expose_secret().to_string()),
+    );
     let pending = staging::stage(&mut tx, barrier, path, &value, now)
         .await
         .map_err(vault_error)?;
@@ -270,7 +307,10 @@ async fn restore(connector: &dyn Connector, spec: &TargetSpec, staged: &Staged) 
     }
 }
 
-#[expect(clippy::too_many_arguments, reason = "one call site; the values are the rotation's state")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; the values are the rotation's state"
+)]
 async fn fail(
     state: &AppState,
     path: &str,
@@ -290,7 +330,18 @@ async fn fail(
     } else {
         Restore::NotNeeded
     };
-    let recorded = record_failure(state, path, field, rotation_id, target, staged, &err, restore, actor).await;
+    let recorded = record_failure(
+        state,
+        path,
+        field,
+        rotation_id,
+        target,
+        staged,
+        &err,
+        restore,
+        actor,
+    )
+    .await;
     if let Err(record_err) = recorded {
         tracing::error!(rotation_id = %rotation_id, path, code = record_err.code, message = %record_err.message, "recording a failed rotation failed");
     }
@@ -301,11 +352,16 @@ async fn fail(
     ApiError::new(
         status,
         code,
-        format!("rotation {rotation_id} of `{path}` failed, the previous version stays current: {err}"),
+        format!(
+            "rotation {rotation_id} of `{path}` failed, the previous version stays current: {err}"
+        ),
     )
 }
 
-#[expect(clippy::too_many_arguments, reason = "one call site; the values are the rotation's state")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; the values are the rotation's state"
+)]
 async fn record_failure(
     state: &AppState,
     path: &str,
@@ -333,7 +389,8 @@ async fn record_failure(
         .map_err(vault_error)?
         .map(|meta| meta.owners)
         .unwrap_or_default();
-    let alert_id = raise_rotation_alert(&mut tx, now, path, &owners, rotation_id, target, err).await?;
+    let alert_id =
+        raise_rotation_alert(&mut tx, now, path, &owners, rotation_id, target, err).await?;
     let entry = AuditEntry::new(actor, "secret.rotate", Outcome::Failure)
         .target(format!("secret/{path}"))
         .details(json!({

@@ -114,7 +114,10 @@ pub(crate) async fn get(
 }
 
 /// Lists the summaries of every configuration in `table`, by name.
-pub(crate) async fn list(conn: &mut SqliteConnection, table: SealedTable) -> ApiResult<Vec<Summary>> {
+pub(crate) async fn list(
+    conn: &mut SqliteConnection,
+    table: SealedTable,
+) -> ApiResult<Vec<Summary>> {
     let statement = match table {
         SealedTable::Connectors => {
             "SELECT name, summary, created_at, updated_at FROM rotation_connectors ORDER BY name"
@@ -141,7 +144,10 @@ pub(crate) async fn find(
             "SELECT name, summary, created_at, updated_at FROM database_configs WHERE name = ?"
         }
     };
-    let row = sqlx::query(statement).bind(name).fetch_optional(conn).await?;
+    let row = sqlx::query(statement)
+        .bind(name)
+        .fetch_optional(conn)
+        .await?;
     row.as_ref().map(summary_of).transpose()
 }
 
@@ -176,7 +182,9 @@ pub(crate) fn check_name(name: &str) -> ApiResult<()> {
     } else {
         Err(ApiError::invalid(
             "name",
-            format!("`{name}` is not a valid name: use 1 to 64 lowercase letters, digits, `-` and `_`"),
+            format!(
+                "`{name}` is not a valid name: use 1 to 64 lowercase letters, digits, `-` and `_`"
+            ),
         ))
     }
 }
@@ -191,7 +199,9 @@ pub(crate) fn redact_url(url: &str) -> String {
                 Some(at) => rest.split_at(at),
                 None => (rest, ""),
             };
-            let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+            let host = authority
+                .rsplit_once('@')
+                .map_or(authority, |(_, host)| host);
             format!("{scheme}://{host}{path}")
         }
         None => "[unparsed]".to_string(),

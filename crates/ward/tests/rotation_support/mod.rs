@@ -77,13 +77,14 @@ async fn admin_connection(url: &str) -> PgConnection {
 pub fn create_role(url: &str, role: &str, password: &str) {
     block_on(async {
         let mut connection = admin_connection(url).await;
-        let statement: String =
-            sqlx::query_scalar("SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', $1::text, $2::text)")
-                .bind(role)
-                .bind(password)
-                .fetch_one(&mut connection)
-                .await
-                .unwrap();
+        let statement: String = sqlx::query_scalar(
+            "SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', $1::text, $2::text)",
+        )
+        .bind(role)
+        .bind(password)
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
         sqlx::query(sqlx::AssertSqlSafe(statement))
             .execute(&mut connection)
             .await
@@ -95,15 +96,18 @@ pub fn create_role(url: &str, role: &str, password: &str) {
 pub fn drop_role(url: &str, role: &str) {
     block_on(async {
         let mut connection = admin_connection(url).await;
-        let _ = sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1")
-            .bind(role)
-            .execute(&mut connection)
-            .await;
-        let statement: String = sqlx::query_scalar("SELECT format('DROP ROLE IF EXISTS %I', $1::text)")
-            .bind(role)
-            .fetch_one(&mut connection)
-            .await
-            .unwrap();
+        let _ = sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1",
+        )
+        .bind(role)
+        .execute(&mut connection)
+        .await;
+        let statement: String =
+            sqlx::query_scalar("SELECT format('DROP ROLE IF EXISTS %I', $1::text)")
+                .bind(role)
+                .fetch_one(&mut connection)
+                .await
+                .unwrap();
         sqlx::query(sqlx::AssertSqlSafe(statement))
             .execute(&mut connection)
             .await
@@ -129,8 +133,12 @@ pub fn role_exists(url: &str, role: &str) -> bool {
 /// trusts loopback logins.
 pub fn password_matches(url: &str, role: &str, password: &str) -> bool {
     block_on(async {
-        let admin = PgAdmin::from_url("admin_url", &SecretString::from(url.to_string()), Duration::from_secs(10))
-            .unwrap();
+        let admin = PgAdmin::from_url(
+            "admin_url",
+            &SecretString::from(url.to_string()),
+            Duration::from_secs(10),
+        )
+        .unwrap();
         admin
             .check_password(role, &SecretString::from(password.to_string()))
             .await
@@ -159,7 +167,10 @@ impl Session {
         let connection = runtime
             .block_on(PgConnection::connect_with(&options))
             .unwrap();
-        Session { runtime, connection }
+        Session {
+            runtime,
+            connection,
+        }
     }
 
     /// Runs `SELECT 1` and returns whether it worked.
@@ -185,9 +196,20 @@ pub fn write_secret(server: &TestServer, path: &str, data: Value) {
 
 /// Reads `path` (a version, or the current one) with `token`; returns the
 /// data and the version number.
-pub fn read_secret(server: &TestServer, token: &str, path: &str, version: Option<u64>) -> (Value, u64) {
+pub fn read_secret(
+    server: &TestServer,
+    token: &str,
+    path: &str,
+    version: Option<u64>,
+) -> (Value, u64) {
     let query = version.map(|v| format!("?version={v}")).unwrap_or_default();
-    let reply = vault(server, "GET", &format!("/v1/secret/data/{path}{query}"), token, None);
+    let reply = vault(
+        server,
+        "GET",
+        &format!("/v1/secret/data/{path}{query}"),
+        token,
+        None,
+    );
     assert_eq!(reply.status, 200, "reading {path}{query}: {}", reply.text);
     let data = reply.json["data"]["data"].clone();
     let version = reply.json["data"]["metadata"]["version"].as_u64().unwrap();
@@ -200,7 +222,9 @@ pub fn audit_of(server: &TestServer, action: &str) -> Vec<Value> {
         .audit(&format!("action={action}"))
         .into_iter()
         .map(|mut entry| {
-            let details = entry["details"].as_str().map(|text| serde_json::from_str(text).unwrap());
+            let details = entry["details"]
+                .as_str()
+                .map(|text| serde_json::from_str(text).unwrap());
             if let Some(details) = details {
                 entry["details"] = details;
             }
