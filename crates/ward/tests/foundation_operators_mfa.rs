@@ -283,3 +283,21 @@ fn cli_operator_create_prints_secret_once() {
     assert!(listed.contains("\"ana\""), "{listed}");
     assert!(!listed.contains(&secret), "{listed}");
 }
+
+#[test]
+fn concurrent_failures_lock_exactly_once() {
+    let server = TestServer::start();
+    let person = server.add_person("Ana Silva", "ana@example.com");
+    server.add_operator(&person, "ana", PASSWORD, &["builder"]);
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| scope.spawn(|| login_raw(&server, json!({"username": "ana", "password": "wrong-password-12", "totp": "123456"})).0))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let unauthorized = statuses.iter().filter(|s| **s == 401).count();
+    let locked = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(unauthorized, 5, "{statuses:?}");
+    assert_eq!(locked, 3, "{statuses:?}");
+    assert_eq!(server.audit("action=auth.lockout").len(), 1);
+}

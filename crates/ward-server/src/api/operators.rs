@@ -209,38 +209,59 @@ pub async fn login(
     let now = state.now();
     let now_text = ward_core::clock::format_timestamp(now);
 
-    let mut tx = state.store.begin_write().await?;
-    let Some(operator) = operators::find(&mut tx, &username).await? else {
-        check_dummy_password(&password);
+    // Argon2 runs before the write transaction and on a blocking thread, so a
+    // burst of sign-in attempts never holds the single writer connection or
+    // the async workers while hashing.
+    let (operator, person) = {
+        let mut conn = state.store.reader().acquire().await?;
+        let operator = operators::find(&mut conn, &username).await?;
+        let person = match &operator {
+            Some(op) => people::find(&mut conn, &op.person_id).await?,
+            None => None,
+        };
+        (operator, person)
+    };
+    let Some(operator) = operator else {
+        run_blocking(move || check_dummy_password(&password)).await?;
         let entry = AuditEntry::new("anonymous", "auth.login", Outcome::Denied)
             .details(serde_json::json!({"username": username, "reason": "unknown username"}));
-        ward_audit::append(&mut tx, now, &entry).await?;
-        tx.commit().await?;
+        state.audit_alone(entry).await?;
         return Err(bad_credentials());
     };
-    if let Some(until) = operator
-        .locked_until
-        .as_deref()
-        .filter(|until| *until > now_text.as_str())
-    {
+    if let Some(until) = lock_in_force(&operator, &now_text) {
+        let entry = AuditEntry::new(&operator.id, "auth.login", Outcome::Denied)
+            .details(serde_json::json!({"reason": "account locked", "locked_until": until}));
+        state.audit_alone(entry).await?;
+        return Err(account_locked(until));
+    }
+    if person.is_none_or(|p| p.status != "active") {
+        run_blocking(move || check_dummy_password(&password)).await?;
+        let entry = AuditEntry::new(&operator.id, "auth.login", Outcome::Denied)
+            .details(serde_json::json!({"reason": "the operator's person has left"}));
+        state.audit_alone(entry).await?;
+        return Err(bad_credentials());
+    }
+    let roles = parse_roles(&operator.roles);
+    let failure = {
+        let (state, operator, roles) = (state.clone(), operator.clone(), roles.clone());
+        let code = body.totp;
+        run_blocking(move || {
+            check_credentials(&state, &operator, &password, code.as_deref(), &roles, now)
+        })
+        .await?
+    };
+
+    let mut tx = state.store.begin_write().await?;
+    // Concurrent failures may have locked the account since the read above.
+    let operator = operators::find(&mut tx, &operator.id)
+        .await?
+        .ok_or_else(bad_credentials)?;
+    if let Some(until) = lock_in_force(&operator, &now_text) {
         let entry = AuditEntry::new(&operator.id, "auth.login", Outcome::Denied)
             .details(serde_json::json!({"reason": "account locked", "locked_until": until}));
         ward_audit::append(&mut tx, now, &entry).await?;
         tx.commit().await?;
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "account_locked",
-            format!("too many failed sign-ins: the account is locked until {until}"),
-        ));
-    }
-    let person = people::find(&mut tx, &operator.person_id).await?;
-    if person.is_none_or(|p| p.status != "active") {
-        check_dummy_password(&password);
-        let entry = AuditEntry::new(&operator.id, "auth.login", Outcome::Denied)
-            .details(serde_json::json!({"reason": "the operator's person has left"}));
-        ward_audit::append(&mut tx, now, &entry).await?;
-        tx.commit().await?;
-        return Err(bad_credentials());
+        return Err(account_locked(until));
     }
     if operator.locked_until.is_some() {
         // The lock has expired, so failures count from zero again. Without
@@ -248,15 +269,6 @@ pub async fn login(
         // again, with no `auth.lockout` entry.
         operators::record_success(&mut tx, &operator.id).await?;
     }
-    let roles = parse_roles(&operator.roles);
-    let failure = check_credentials(
-        &state,
-        &operator,
-        &password,
-        body.totp.as_deref(),
-        &roles,
-        now,
-    );
     if let Some(reason) = failure {
         let lock_until = ward_core::clock::format_timestamp(
             now + time::Duration::minutes(state.config.lockout_minutes),
@@ -305,6 +317,29 @@ pub async fn login(
         roles,
         expires_at,
     }))
+}
+
+/// Returns the end of the operator's lock when it is later than `now`.
+fn lock_in_force<'a>(operator: &'a Operator, now: &str) -> Option<&'a str> {
+    operator
+        .locked_until
+        .as_deref()
+        .filter(|until| *until > now)
+}
+
+fn account_locked(until: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "account_locked",
+        format!("too many failed sign-ins: the account is locked until {until}"),
+    )
+}
+
+/// Runs CPU-heavy work such as Argon2 on the blocking thread pool.
+async fn run_blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|err| ApiError::internal("credential check", err))
 }
 
 /// Verifies `password` against a throwaway hash, so that rejecting an unknown
