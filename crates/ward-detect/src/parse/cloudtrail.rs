@@ -85,14 +85,23 @@ fn actor(value: &Value) -> Result<Actor, String> {
             actor
         }
         "AssumedRole" => {
-            let uid = arn
-                .or(principal)
-                .ok_or("AssumedRole without arn or principalId")?;
-            let mut actor = Actor::new(uid, IdentityKind::AssumedRole);
-            actor.name = session_name(arn, principal);
-            actor.role = str_at(identity, &["sessionContext", "sessionIssuer", "userName"])
-                .map(str::to_string)
-                .or_else(|| role_from_arn(arn));
+            let issuer =
+                str_at(identity, &["sessionContext", "sessionIssuer", "userName"]).or(user_name);
+            let mut actor = match arn.or(principal) {
+                Some(uid) => Actor::new(uid, IdentityKind::AssumedRole),
+                None => {
+                    // Without an arn or principalId the session is unknown, so
+                    // the record can only be attributed to the role, unverified.
+                    let role =
+                        issuer.ok_or("AssumedRole without arn, principalId or session issuer")?;
+                    let mut actor =
+                        Actor::new(format!("aws-role:{role}"), IdentityKind::AssumedRole);
+                    actor.unverified = true;
+                    actor
+                }
+            };
+            actor.name = session_name(arn, principal).or_else(|| issuer.map(str::to_string));
+            actor.role = issuer.map(str::to_string).or_else(|| role_from_arn(arn));
             actor
         }
         "Root" => {
