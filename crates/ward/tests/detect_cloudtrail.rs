@@ -326,6 +326,26 @@ fn denied_burst_raises_one_failure_spike() {
     ] {
         assert!(observed.contains(code), "{code} missing from {observed}");
     }
+
+    let ocsf = ward(&[
+        "detect",
+        "replay",
+        "--format",
+        "cloudtrail",
+        "--output",
+        "ocsf",
+        baseline_file.to_str().unwrap(),
+        burst_file.to_str().unwrap(),
+    ]);
+    let findings: Vec<Value> = String::from_utf8_lossy(&ocsf.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0]["class_uid"], 2004);
+    assert_eq!(findings[0]["actor"]["user"]["name"], "bot-invoice-07");
+    let types = findings[0]["finding_info"]["types"].as_array().unwrap();
+    assert!(types.contains(&json!("failure_spike")), "{types:?}");
 }
 
 fn rfc3339(at: time::OffsetDateTime) -> String {
