@@ -141,6 +141,20 @@ fn on_demand_rotation_changes_role_password() {
     );
     assert!(!server.log().contains(admin_password));
     assert!(!server.log().contains(new_password));
+
+    // After the one-hour grace window the previous version is deleted.
+    server.advance_clock("61m");
+    let expired = vault(
+        server,
+        "GET",
+        "/v1/secret/data/erp/db?version=1",
+        &server.root_token,
+        None,
+    );
+    assert_eq!(expired.status, 404, "{}", expired.text);
+    let (current, version) = read_secret(server, &server.root_token, "erp/db", None);
+    assert_eq!(version, 2);
+    assert_eq!(current["password"], new_password);
 }
 
 #[test]

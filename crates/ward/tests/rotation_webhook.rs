@@ -32,6 +32,8 @@ const SIGNING_KEY: &str = "webhook-signing-key-for-tests-0123456789";
 struct Received {
     requests: Vec<(HeaderMap, Bytes)>,
     status: u16,
+    /// Number of first requests answered with 503 instead of `status`.
+    fail_first: usize,
 }
 
 type Shared = Arc<Mutex<Received>>;
@@ -39,6 +41,9 @@ type Shared = Arc<Mutex<Received>>;
 async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let mut received = shared.lock().unwrap();
     received.requests.push((headers, body));
+    if received.requests.len() <= received.fail_first {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
     StatusCode::from_u16(received.status).unwrap()
 }
 
@@ -64,9 +69,14 @@ fn start_receiver(shared: Shared) -> String {
 }
 
 fn setup(status: u16) -> (TestServer, Shared, String) {
+    setup_failing_first(status, 0)
+}
+
+fn setup_failing_first(status: u16, fail_first: usize) -> (TestServer, Shared, String) {
     let shared: Shared = Arc::new(Mutex::new(Received {
         requests: Vec::new(),
         status,
+        fail_first,
     }));
     let url = start_receiver(shared.clone());
     let server = TestServer::start();
@@ -177,6 +187,37 @@ fn webhook_rejection_keeps_old_version() {
             .any(|a| a["id"] == alert_id),
         "{alerts}"
     );
+}
+
+#[test]
+fn webhook_server_error_restores_old_secret() {
+    // The first request gets a 503, which may mean the receiver applied the
+    // new secret, so Ward sends the old one again; that request gets a 200.
+    let (server, shared, token) = setup_failing_first(200, 1);
+
+    let (status, body) = server.call("POST", "/v1/vault/rotate", Some(json!({"path": "crm/api"})));
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(body["error"]["code"], "target_unavailable");
+
+    let received = shared.lock().unwrap();
+    assert_eq!(received.requests.len(), 2);
+    let first: Value = serde_json::from_slice(&received.requests[0].1).unwrap();
+    let second: Value = serde_json::from_slice(&received.requests[1].1).unwrap();
+    assert_ne!(first["secret"], "old-api-password");
+    assert_eq!(first["version"], 2);
+    assert_eq!(second["secret"], "old-api-password");
+    assert_eq!(second["version"], 1);
+    assert_ne!(second["rotation_id"], first["rotation_id"]);
+    drop(received);
+
+    let (current, version) = read_secret(&server, &token, "crm/api", None);
+    assert_eq!(version, 1);
+    assert_eq!(current["password"], "old-api-password");
+    let entries = audit_of(&server, "secret.rotate");
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["outcome"], "failure");
+    assert_eq!(entries[0]["details"]["restore"], "restored");
+    assert_eq!(entries[0]["details"]["kept_pending"], Value::Null);
 }
 
 #[test]
