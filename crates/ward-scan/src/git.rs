@@ -46,6 +46,7 @@ pub fn scan_history(
     } else {
         threads
     };
+
     let (sender, receiver) = sync_channel::<Blob>(threads * 4);
     let receiver = Arc::new(Mutex::new(receiver));
     let results = Mutex::new(Vec::<(usize, FileReport)>::new());
@@ -62,6 +63,7 @@ pub fn scan_history(
         drop(sender);
         result
     });
+
     let skipped_large = reader_result?;
     for meta in skipped_large {
         outcome.warnings.push(Warning {
@@ -69,6 +71,7 @@ pub fn scan_history(
             message: format!("skipped: blob {} is over the size limit", meta.blob),
         });
     }
+
     let mut results = results
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -83,6 +86,7 @@ pub fn scan_history(
         outcome.warnings.extend(report.warnings);
         outcome.skipped.extend(report.skipped);
     }
+
     outcome.files = progress.files.load(Ordering::Relaxed);
     outcome.bytes = progress.bytes.load(Ordering::Relaxed);
     outcome.sort();

@@ -273,6 +273,7 @@ pub fn normalize_private_key(raw: &str) -> Option<String> {
     if body.len() < 64 {
         return None;
     }
+
     let mut out = String::with_capacity(body.len() + 80);
     out.push_str(header);
     out.push('\n');
@@ -280,6 +281,7 @@ pub fn normalize_private_key(raw: &str) -> Option<String> {
         out.push_str(&String::from_utf8_lossy(chunk));
         out.push('\n');
     }
+
     out.push_str(footer);
     Some(out)
 }

@@ -201,11 +201,13 @@ pub fn is_secret_name(name: &str) -> bool {
     if name.starts_with("arn:") || name.contains(":arn:") {
         return false;
     }
+
     let last = name.rsplit(['.', ':']).next().unwrap_or(name);
     let words = split_words(last);
     let Some(last_word) = words.last() else {
         return false;
     };
+
     // `client` disqualifies only tokens (`clientToken` is an AWS idempotency key),
     // so `client_secret` stays a credential name.
     let disqualified = words
@@ -214,21 +216,26 @@ pub fn is_secret_name(name: &str) -> bool {
     if disqualified {
         return false;
     }
+
     if words.len() > 1 && DESCRIPTIVE_SUFFIXES.contains(&last_word.as_str()) {
         return false;
     }
+
     if words.len() == 1 && (last_word == "api" || last_word == "auth") {
         return true;
     }
+
     if words.iter().any(|w| SECRET_WORDS.contains(&w.as_str())) {
         return true;
     }
+
     if words
         .windows(2)
         .any(|pair| pair[1] == "key" && KEY_QUALIFIERS.contains(&pair[0].as_str()))
     {
         return true;
     }
+
     // One-word names written without humps: `DBPASSWORD`, `apitoken`.
     words.len() == 1
         && ["password", "passwd", "secret", "token", "apikey", "pwd"]

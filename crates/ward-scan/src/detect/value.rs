@@ -82,6 +82,7 @@ pub fn is_placeholder(value: &str) -> bool {
     if v.is_empty() {
         return true;
     }
+
     // One character making up most of the value: `aaaa…end`, `0000…aa`.
     let total = v.chars().count();
     if total >= 8 {
@@ -93,10 +94,12 @@ pub fn is_placeholder(value: &str) -> bool {
             return true;
         }
     }
+
     let lower = v.to_ascii_lowercase();
     if PLACEHOLDERS.contains(&lower.as_str()) {
         return true;
     }
+
     let starts = |p: &str| v.starts_with(p);
     // An XML character or entity reference left in raw markup (`&#xD;`, `&quot;`).
     if starts("&")
@@ -108,16 +111,20 @@ pub fn is_placeholder(value: &str) -> bool {
     {
         return true;
     }
+
     if starts("${") || starts("{{") || starts("#{") || starts("$(") || starts("%(") || starts("<%")
     {
         return true;
     }
+
     if (starts("%") && v.ends_with('%') && v.len() > 2) || (starts("<") && v.ends_with('>')) {
         return true;
     }
+
     if (starts("{") && v.ends_with('}')) || (starts("[") && v.ends_with(']')) {
         return true;
     }
+
     if starts("$")
         && v[1..]
             .chars()
@@ -125,6 +132,7 @@ pub fn is_placeholder(value: &str) -> bool {
     {
         return true;
     }
+
     // A single repeated character (`xxxx`, `****`, `....`) or a run of x's with separators.
     let mut chars = lower.chars().filter(|c| !matches!(c, '-' | '_' | ' '));
     if let Some(first) = chars.next()
@@ -132,6 +140,7 @@ pub fn is_placeholder(value: &str) -> bool {
     {
         return true;
     }
+
     const MARKERS: &[&str] = &[
         "xxx",
         "****",
@@ -148,6 +157,7 @@ pub fn is_placeholder(value: &str) -> bool {
     if MARKERS.iter().any(|m| lower.contains(m)) {
         return true;
     }
+
     // A shell or Make variable expansion at the start: `$REACT_APP_BASE_URL/path`.
     let expansion = v.len() > 3
         && v.starts_with('$')
@@ -158,9 +168,11 @@ pub fn is_placeholder(value: &str) -> bool {
     if expansion {
         return true;
     }
+
     if lower.starts_with("env:") || lower.starts_with("env.") || lower.starts_with("vault:") {
         return true;
     }
+
     false
 }
 

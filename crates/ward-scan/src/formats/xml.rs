@@ -107,6 +107,7 @@ impl Walker<'_> {
         if let Some(parent) = self.stack.last_mut() {
             parent.has_child = true;
         }
+
         let raw_tag = self.text.get(start..end).unwrap_or("");
         let local = tag.local_name().as_ref().to_string();
         let mut name_attr: Option<String> = None;
@@ -158,6 +159,7 @@ impl Walker<'_> {
                 );
             }
         }
+
         if let (Some(name), Some((value, offset, value_end))) = (&name_attr, &value_attr)
             && is_secret_name(name)
         {
@@ -165,20 +167,24 @@ impl Walker<'_> {
             let activity = display_name.clone().or_else(|| self.activity());
             self.push_literal(XML_KEY_VALUE, value, raw, *offset, name, activity);
         }
+
         if local == "stage" {
             self.stage = (stage_type.as_deref() == Some("Data")).then(|| Stage {
                 name: name_attr.clone().unwrap_or_default(),
                 datatype: String::new(),
             });
         }
+
         if empty {
             return;
         }
+
         let text_name = if is_secret_name(&local) {
             Some(local.clone())
         } else {
             name_attr.filter(|n| is_secret_name(n) && value_attr.is_none() && local != "stage")
         };
+
         self.stack.push(Frame {
             local,
             text_name,
@@ -258,9 +264,9 @@ impl Walker<'_> {
         self.stack.iter().rev().find_map(|f| f.display_name.clone())
     }
 
-    /// Reports `decoded` when it is a literal: a plain value or a bracketed VB/C#
-    /// expression that is one string literal (`["pw"]`); other expressions and
-    /// markup extensions (`{x:Null}`) are references, not secrets.
+    /// Reports `decoded` when it is a literal: a plain value, or a bracketed VB/C#
+    /// expression that is one string literal (`["pw"]`). Other expressions and markup
+    /// extensions (`{x:Null}`) are references, not secrets.
     fn push_literal(
         &mut self,
         rule: &str,
