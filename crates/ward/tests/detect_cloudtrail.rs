@@ -255,8 +255,8 @@ fn denied_error_codes_map_to_failure_classes() {
     let (events, output) = parse("cloudtrail", &[&file]);
     assert_eq!(events.len(), 8, "{}", stderr(&output));
     let classes: Vec<&Value> = events.iter().map(|e| &e["failure"]).collect();
-    for row in 0..4 {
-        assert_eq!(classes[row], "permission_denied", "row {}", row + 1);
+    for (row, class) in classes.iter().take(4).enumerate() {
+        assert_eq!(*class, "permission_denied", "row {}", row + 1);
     }
     assert_eq!(classes[4], "throttled");
     assert_eq!(classes[5], "error");
