@@ -221,6 +221,60 @@ fn webhook_server_error_restores_old_secret() {
 }
 
 #[test]
+fn kept_pending_value_recovered_next_time() {
+    // The rotation and the put-back both get a 503, so the target may hold
+    // the new secret and Ward keeps it pending. The next rotation first
+    // checks it at the receiver, which accepts it, so it is promoted.
+    let (server, shared, token) = setup_failing_first(200, 2);
+
+    let (status, body) = server.call("POST", "/v1/vault/rotate", Some(json!({"path": "crm/api"})));
+    assert_eq!(status, 502, "{body}");
+    let failures = audit_of(&server, "secret.rotate");
+    assert_eq!(failures[0]["details"]["restore"], "failed");
+    let kept = failures[0]["details"]["kept_pending"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, version) = read_secret(&server, &token, "crm/api", None);
+    assert_eq!(version, 1);
+    let first: Value = serde_json::from_slice(&shared.lock().unwrap().requests[0].1).unwrap();
+    let pending_secret = first["secret"].as_str().unwrap().to_string();
+
+    let (status, body) = server.call("POST", "/v1/vault/rotate", Some(json!({"path": "crm/api"})));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["version"], 3);
+
+    let recovered = audit_of(&server, "secret.rotate.recover");
+    assert_eq!(recovered.len(), 1, "{recovered:?}");
+    assert_eq!(recovered[0]["details"]["pending"], kept.as_str());
+    assert_eq!(recovered[0]["details"]["result"], "promoted");
+    assert_eq!(recovered[0]["details"]["version"], 2);
+    let (promoted, _) = read_secret(&server, &token, "crm/api", Some(2));
+    assert_eq!(promoted["password"], pending_secret.as_str());
+
+    let received = shared.lock().unwrap();
+    let events: Vec<String> = received
+        .requests
+        .iter()
+        .map(|(_, raw)| {
+            serde_json::from_slice::<Value>(raw).unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "ward.secret.rotate",
+            "ward.secret.rotate",
+            "ward.secret.verify",
+            "ward.secret.rotate"
+        ]
+    );
+}
+
+#[test]
 fn connector_config_validation() {
     let server = TestServer::start();
     let (status, body) = server.call(

@@ -20,6 +20,7 @@ mod alert;
 mod connectors;
 mod database;
 mod leases;
+mod recover;
 mod rotate;
 mod schedule;
 mod sealed;

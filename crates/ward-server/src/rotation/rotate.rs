@@ -15,6 +15,10 @@
 //!    The previous version stays current.
 //!
 //! A secret without a rotation target gets a new vault value only.
+//!
+//! A server that stops between steps 2 and 3 leaves the pending value while
+//! the target may already hold it. The next rotation of the secret checks
+//! such leftovers first (see `recover`).
 
 use std::collections::BTreeSet;
 use std::sync::{LazyLock, Mutex};
@@ -33,6 +37,7 @@ use ward_vault::rotation as staging;
 
 use super::alert::raise_rotation_alert;
 use super::connectors::{DEFAULT_FIELD, Target, find_target, load_connector, record_attempt};
+use super::recover::recover_leftovers;
 use super::vault_error;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -119,6 +124,12 @@ pub async fn rotate(
         .as_ref()
         .and_then(|t| t.password_policy.clone())
         .unwrap_or_default();
+    let leftover_target = match (&target, &connector) {
+        (Some(target), Some(connector)) => Some((target, connector.as_ref())),
+        _ => None,
+    };
+    recover_leftovers(state, path, leftover_target, actor).await?;
+
     let rotation_id = RotationId::generate();
     let requested_at = state.now();
 
@@ -170,6 +181,11 @@ pub async fn rotate(
     }
 }
 
+/// Stages the current value with a new password in `field`.
+///
+/// NOTE: the staged value is the current version as read here, so a version
+/// written by someone else between this step and promotion is superseded by
+/// the rotated copy of the older value (it stays readable by number).
 async fn stage(
     state: &AppState,
     path: &str,
@@ -263,6 +279,7 @@ async fn promote(
         .details(details);
     ward_audit::append(&mut tx, now, &entry).await?;
     tx.commit().await?;
+    metrics::counter!("ward_secret_rotations_total", "outcome" => "success").increment(1);
     tracing::info!(rotation_id = %rotation_id, path, version = meta.version, "secret rotated");
     Ok(RotationReport {
         path: path.to_string(),
@@ -324,6 +341,8 @@ async fn fail(
     actor: &str,
 ) -> ApiError {
     let code = err.code();
+    metrics::counter!("ward_secret_rotations_total", "outcome" => "failure", "code" => code)
+        .increment(1);
     tracing::warn!(rotation_id = %rotation_id, path, code, error = %err, "rotation at the target failed; the previous version stays current");
     let restore = if err.target_may_have_changed() {
         restore(connector, spec, staged).await
