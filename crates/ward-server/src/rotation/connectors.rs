@@ -208,7 +208,7 @@ pub async fn delete_connector(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Where and how a secret's credential is changed on rotation.
+/// Rotation target of a secret: the connector, account and field that a rotation changes.
 #[derive(Debug, Clone, Serialize)]
 pub struct Target {
     /// Vault path of the secret.
@@ -217,7 +217,7 @@ pub struct Target {
     pub connector: String,
     /// Account at the target: a PostgreSQL role or a webhook account name.
     pub account: String,
-    /// Field of the secret that holds the password.
+    /// Field of the secret that contains the password.
     pub field: String,
     /// Shape of generated passwords; `None` takes the default policy.
     #[serde(skip)]
@@ -317,6 +317,7 @@ pub async fn put_target(
         }
         None => None,
     };
+
     let now = state.now_text();
     let mut tx = state.store.begin_write().await?;
     if sealed::find(&mut tx, SealedTable::Connectors, &body.connector)

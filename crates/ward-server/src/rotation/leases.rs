@@ -37,7 +37,7 @@ pub(crate) struct LeaseRow {
 }
 
 impl LeaseRow {
-    /// The lease in the connector's terms, for renewal.
+    /// Converts the row to the connector's lease type, for renewal.
     pub(crate) fn to_lease(&self) -> ApiResult<Lease> {
         let internal =
             |what: &str, err: &dyn std::fmt::Display| ApiError::internal(what, err.to_string());
@@ -176,7 +176,7 @@ pub async fn request_bot_lease_revocation(
     Ok(marked)
 }
 
-/// What one reaper pass did.
+/// Result of one reaper pass.
 #[derive(Debug, Default, Serialize)]
 pub struct ReapReport {
     /// Leases whose role was dropped or was already gone.
@@ -209,6 +209,7 @@ pub async fn reap_once(state: &AppState) -> ApiResult<ReapReport> {
             .map(row_to_lease)
             .collect::<Result<Vec<_>, _>>()?
     };
+
     let mut by_config: BTreeMap<String, Vec<LeaseRow>> = BTreeMap::new();
     for lease in due {
         by_config
@@ -216,6 +217,7 @@ pub async fn reap_once(state: &AppState) -> ApiResult<ReapReport> {
             .or_default()
             .push(lease);
     }
+
     let mut report = ReapReport::default();
     for (config, leases) in by_config {
         let dynamic = {

@@ -58,7 +58,7 @@ const LOOP_PERIOD: StdDuration = StdDuration::from_secs(60);
 /// Actor name in audit entries written by the background jobs.
 pub(crate) const SYSTEM: &str = "system";
 
-/// The connector, rotation-target, dynamic-credential and lease routes.
+/// Builds the connector, rotation-target, dynamic-credential and lease routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/vault/connectors", get(connectors::list_connectors))
@@ -88,7 +88,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/sys/leases/renew", put(database::renew_lease))
 }
 
-/// What one run of the rotation jobs did.
+/// Result of one run of the rotation jobs.
 #[derive(Debug, Serialize)]
 pub struct JobsReport {
     /// The scheduled rotations.

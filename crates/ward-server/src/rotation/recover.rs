@@ -55,7 +55,7 @@ pub(crate) async fn recover_leftovers(
                         Ok(_) => true,
                         Err(err) if is_indeterminate(err.code()) => {
                             // The value may be in force, so it is kept and
-                            // no new rotation starts until the target answers.
+                            // no new rotation starts until the target responds.
                             return Err(ApiError::new(
                                 StatusCode::BAD_GATEWAY,
                                 err.code(),
@@ -96,7 +96,7 @@ pub(crate) async fn recover_leftovers(
     Ok(())
 }
 
-/// Whether an error leaves open if the target accepts the value.
+/// Reports whether an error code leaves open if the target accepts the value.
 fn is_indeterminate(code: &str) -> bool {
     matches!(
         code,

@@ -197,6 +197,7 @@ async fn stage(
     let new_password = policy
         .generate()
         .map_err(|err| ApiError::internal("generating a password", err))?;
+
     let mut tx = state.store.begin_write().await?;
     let (mut value, current_version) = match kv::read(&mut tx, barrier, path, None, now)
         .await
@@ -218,6 +219,7 @@ async fn stage(
         }
         ReadResult::Missing => return Err(ApiError::not_found("secret", path)),
     };
+
     let Some(object) = value.as_object_mut() else {
         return Err(ApiError::internal(
             "reading the current version",
@@ -232,6 +234,7 @@ async fn stage(
         field.to_string(),
         Value::String(new_password.expose_secret().to_string()),
     );
+
     let pending = staging::stage(&mut tx, barrier, path, &value, now)
         .await
         .map_err(vault_error)?;
@@ -408,6 +411,7 @@ async fn record_failure(
         .map_err(vault_error)?
         .map(|meta| meta.owners)
         .unwrap_or_default();
+
     let alert_id =
         raise_rotation_alert(&mut tx, now, path, &owners, rotation_id, target, err).await?;
     let entry = AuditEntry::new(actor, "secret.rotate", Outcome::Failure)

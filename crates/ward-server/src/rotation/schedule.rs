@@ -15,7 +15,7 @@ const BATCH: u32 = 100;
 /// secret again, so a broken target raises one alert per hour, not one per run.
 const RETRY_AFTER: Duration = Duration::hours(1);
 
-/// What one scheduled run did, by secret path.
+/// Result of one scheduled run, by secret path.
 #[derive(Debug, Default, Serialize)]
 pub struct ScheduleReport {
     /// Rotated secrets, with their new version.

@@ -1,6 +1,6 @@
 //! Configurations stored encrypted by the vault barrier.
 //!
-//! A connector or dynamic-credential configuration holds an admin password or
+//! A connector or dynamic-credential configuration contains an admin password or
 //! a signing key, so the JSON body is encrypted with the vault's active data
 //! key, bound to its table and name. Only a summary without credentials is
 //! stored in clear, for listing.
@@ -130,7 +130,7 @@ pub(crate) async fn list(
     rows.iter().map(summary_of).collect()
 }
 
-/// The summary of one configuration.
+/// Reads the summary of one configuration.
 pub(crate) async fn find(
     conn: &mut SqliteConnection,
     table: SealedTable,
