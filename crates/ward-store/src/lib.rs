@@ -37,7 +37,10 @@ pub const DATABASE_FILE: &str = "ward.db";
 /// workflows and access requests.
 pub const CORE_SCHEMA: Schema = Schema {
     component: "core",
-    migrations: &[include_str!("../migrations/core_001_initial.sql")],
+    migrations: &[
+        include_str!("../migrations/core_001_initial.sql"),
+        include_str!("../migrations/core_002_totp_last_step.sql"),
+    ],
 };
 
 /// A write transaction on the single writer connection.

@@ -23,8 +23,7 @@ pub struct Operator {
     pub created_at: String,
 }
 
-const COLUMNS: &str =
-    "id, person_id, username, password_hash, totp_secret, roles, failed_logins, locked_until, created_at";
+const COLUMNS: &str = "id, person_id, username, password_hash, totp_secret, roles, failed_logins, locked_until, created_at";
 
 pub async fn insert(conn: &mut SqliteConnection, op: &Operator) -> Result<(), StoreError> {
     sqlx::query(
@@ -46,14 +45,23 @@ pub async fn insert(conn: &mut SqliteConnection, op: &Operator) -> Result<(), St
 }
 
 /// Finds an operator by id (`op_…`) or username.
-pub async fn find(conn: &mut SqliteConnection, id_or_username: &str) -> Result<Option<Operator>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM operators WHERE id = ?1 OR username = ?1 COLLATE NOCASE");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id_or_username).fetch_optional(conn).await?)
+pub async fn find(
+    conn: &mut SqliteConnection,
+    id_or_username: &str,
+) -> Result<Option<Operator>, StoreError> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM operators WHERE id = ?1 OR username = ?1 COLLATE NOCASE");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id_or_username)
+        .fetch_optional(conn)
+        .await?)
 }
 
 pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<Operator>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM operators ORDER BY username");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(conn).await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(conn)
+        .await?)
 }
 
 /// Records a failed sign-in, and locks the account until `lock_until` when
@@ -84,4 +92,23 @@ pub async fn record_success(conn: &mut SqliteConnection, id: &str) -> Result<(),
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Records `step`, the TOTP time step of a code just accepted, as the
+/// operator's last one. Returns false, changing nothing, when that step or a
+/// later one was already used: the code is a replay.
+pub async fn claim_totp_step(
+    conn: &mut SqliteConnection,
+    id: &str,
+    step: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE operators SET totp_last_step = ?1 \
+         WHERE id = ?2 AND (totp_last_step IS NULL OR totp_last_step < ?1)",
+    )
+    .bind(step)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -301,3 +301,23 @@ fn concurrent_failures_lock_exactly_once() {
     assert_eq!(locked, 3, "{statuses:?}");
     assert_eq!(server.audit("action=auth.lockout").len(), 1);
 }
+
+#[test]
+fn totp_code_accepted_only_once() {
+    let server = TestServer::start();
+    let person = server.add_person("Ana Silva", "ana@example.com");
+    let (operator, secret) = server.add_operator(&person, "ana", PASSWORD, &["admin"]);
+    let code = totp_code(&secret, server_unix_time(&server));
+    let body = json!({"username": "ana", "password": PASSWORD, "totp": code});
+    let (status, answer) = login_raw(&server, body.clone());
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = login_raw(&server, body);
+    assert_eq!(status, 401, "a replayed code is rejected: {answer}");
+    let denied = server.audit(&format!("actor={operator}&action=auth.login"));
+    let details: Value = serde_json::from_str(denied.last().unwrap()["details"].as_str().unwrap()).unwrap();
+    assert_eq!(details["reason"], "TOTP code already used");
+
+    server.advance_clock("90s");
+    let (status, answer) = server.login("ana", PASSWORD, &secret);
+    assert_eq!(status, 200, "a later code works: {answer}");
+}

@@ -242,7 +242,7 @@ pub async fn login(
         return Err(bad_credentials());
     }
     let roles = parse_roles(&operator.roles);
-    let failure = {
+    let checked = {
         let (state, operator, roles) = (state.clone(), operator.clone(), roles.clone());
         let code = body.totp;
         run_blocking(move || {
@@ -269,6 +269,13 @@ pub async fn login(
         // again, with no `auth.lockout` entry.
         operators::record_success(&mut tx, &operator.id).await?;
     }
+    let failure = match checked {
+        Err(reason) => Some(reason),
+        Ok(Some(step)) if !operators::claim_totp_step(&mut tx, &operator.id, step).await? => {
+            Some("TOTP code already used")
+        }
+        Ok(_) => None,
+    };
     if let Some(reason) = failure {
         let lock_until = ward_core::clock::format_timestamp(
             now + time::Duration::minutes(state.config.lockout_minutes),
@@ -356,7 +363,8 @@ fn bad_credentials() -> ApiError {
     ApiError::unauthorized("sign-in failed: wrong username, password or TOTP code")
 }
 
-/// Returns why the credentials fail, or `None` when they pass.
+/// Checks the password and TOTP code. Returns why they fail, or the TOTP time
+/// step the code matched (`None` when no code was needed or given).
 fn check_credentials(
     state: &AppState,
     operator: &Operator,
@@ -364,7 +372,7 @@ fn check_credentials(
     code: Option<&str>,
     roles: &[Role],
     now: time::OffsetDateTime,
-) -> Option<&'static str> {
+) -> Result<Option<i64>, &'static str> {
     let password_ok = PasswordHash::new(&operator.password_hash)
         .map(|hash| {
             Argon2::default()
@@ -373,31 +381,36 @@ fn check_credentials(
         })
         .unwrap_or(false);
     if !password_ok {
-        return Some("wrong password");
+        return Err("wrong password");
     }
     let needs_mfa = roles.iter().any(|r| r.requires_mfa());
-    match code {
-        None if needs_mfa => Some("missing TOTP code"),
-        None => None,
-        Some(code) => {
-            let Some(sealed) = &operator.totp_secret else {
-                return Some("no TOTP secret enrolled");
-            };
-            let Ok(secret) = state.keys.decrypt(operator.id.as_bytes(), sealed) else {
-                tracing::error!(operator = %operator.id, "stored TOTP secret failed to decrypt");
-                return Some("TOTP secret unreadable");
-            };
-            let Ok(totp) = make_totp(secret, &operator.username) else {
-                return Some("TOTP secret unreadable");
-            };
-            let unix = u64::try_from(now.unix_timestamp()).unwrap_or(0);
-            if totp.check(code.trim(), unix) {
-                None
-            } else {
-                Some("wrong TOTP code")
-            }
-        }
-    }
+    let Some(code) = code else {
+        return if needs_mfa {
+            Err("missing TOTP code")
+        } else {
+            Ok(None)
+        };
+    };
+    let Some(sealed) = &operator.totp_secret else {
+        return Err("no TOTP secret enrolled");
+    };
+    let Ok(secret) = state.keys.decrypt(operator.id.as_bytes(), sealed) else {
+        tracing::error!(operator = %operator.id, "stored TOTP secret failed to decrypt");
+        return Err("TOTP secret unreadable");
+    };
+    let Ok(mut totp) = make_totp(secret, &operator.username) else {
+        return Err("TOTP secret unreadable");
+    };
+    // Accept the current step and one on either side for clock drift, and
+    // report which one matched so that it can be used only once.
+    totp.skew = 0;
+    let step = i64::try_from(totp.step).unwrap_or(30);
+    let now = now.unix_timestamp();
+    (-1..=1)
+        .map(|offset| now + offset * step)
+        .find(|at| u64::try_from(*at).is_ok_and(|at| totp.check(code.trim(), at)))
+        .map(|at| Some(at / step))
+        .ok_or("wrong TOTP code")
 }
 
 /// Ends the caller's session.
