@@ -72,7 +72,13 @@ pub async fn ingest(
 
     let (alerts, snapshots) = {
         let mut engine = detection.engine.lock().await;
-        let alerts = engine.process_batch(fresh.iter());
+        let mut alerts = engine.process_batch(fresh.iter());
+        // Hours that ended before the newest event are closed and scored now,
+        // which runs the hourly detectors and the Random Cut Forest.
+        if let Some(newest) = fresh.iter().map(|event| event.time).max() {
+            alerts.extend(engine.advance_to(newest));
+            alerts = ward_detect::latest_revisions(alerts);
+        }
         let dirty = engine.take_dirty();
         let snapshots: Vec<(String, Option<serde_json::Value>)> = dirty
             .into_iter()
