@@ -84,7 +84,13 @@ async fn check_owners(state: &AppState, bot: &Bot, report: &mut LifecycleReport)
         }
         (false, true) => {
             let flag = "backup_owner_left: assign a new backup owner";
-            if bot.owner_flag.as_deref() == Some(flag) {
+            // After a handover the leaver is the backup owner, and the
+            // `owner_left` flag already asks for a new one.
+            let flagged = bot
+                .owner_flag
+                .as_deref()
+                .is_some_and(|f| f == flag || f.starts_with("owner_left"));
+            if flagged {
                 return Ok(());
             }
             bots::set_owners(

@@ -188,6 +188,12 @@ fn owner_leaving_hands_bot_to_backup() {
 
     let entries = server.audit("bot=ledger-bot&action=bot.owner_handover");
     assert_eq!(entries.len(), 1);
+
+    let report = run_lifecycle(&server);
+    assert_eq!(report["flagged"], json!([]), "a second run changes nothing: {report}");
+    assert_eq!(report["handed_to_backup"], json!([]), "{report}");
+    assert!(bot(&server, "ledger-bot")["owner_flag"].as_str().unwrap().contains("owner_left"));
+    assert!(server.audit("bot=ledger-bot&action=bot.owner_flag").is_empty());
     assert_eq!(details(&entries[0])["previous_owner"], before["owner_id"]);
     assert_eq!(details(&entries[0])["new_owner"], before["backup_owner_id"]);
 }
