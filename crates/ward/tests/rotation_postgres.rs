@@ -305,6 +305,28 @@ fn dynamic_creds_issue_revoke_and_reap() {
     let (lease_id, username, first_password) = issue(&server, &token);
     assert!(role_exists(&url, &username));
     assert!(password_matches(&url, &username, &first_password));
+
+    // Another bot may not end this bot's lease.
+    create_bot(&server, "other-bot");
+    let other_token = bot_token(&server, "other-bot");
+    let foreign = vault(
+        &server,
+        "PUT",
+        "/v1/sys/leases/revoke",
+        &other_token,
+        Some(json!({"lease_id": lease_id})),
+    );
+    assert_eq!(foreign.status, 403, "{}", foreign.text);
+    assert!(role_exists(&url, &username));
+    let denials: Vec<_> = audit_of(&server, "database.lease.revoke")
+        .into_iter()
+        .filter(|e| e["outcome"] == "denied")
+        .collect();
+    assert_eq!(denials.len(), 1, "{denials:?}");
+    assert_eq!(
+        denials[0]["details"]["reason"],
+        "the lease belongs to another bot"
+    );
     let revoked = vault(
         &server,
         "PUT",
@@ -337,7 +359,10 @@ fn dynamic_creds_issue_revoke_and_reap() {
     assert_eq!(report["leases"]["revoked"], json!([bare_id]), "{report}");
     assert!(!role_exists(&url, &username));
 
-    let entries = audit_of(&server, "database.lease.revoke");
+    let entries: Vec<_> = audit_of(&server, "database.lease.revoke")
+        .into_iter()
+        .filter(|e| e["outcome"] == "success")
+        .collect();
     let reasons: Vec<_> = entries
         .iter()
         .map(|e| e["details"]["reason"].clone())

@@ -298,7 +298,13 @@ async fn lease_for_caller(
     if let Principal::Bot { bot_id, .. } = &principal
         && *bot_id != lease.bot_id
     {
-        return Err(deny(state, tx, &principal, action, &target).await);
+        let entry = principal
+            .audit(action, Outcome::Denied)
+            .target(&target)
+            .details(json!({"accessor": principal.accessor(), "reason": "the lease belongs to another bot"}));
+        ward_audit::append(&mut tx, state.now(), &entry).await?;
+        tx.commit().await?;
+        return Err(VaultApiError::denied());
     }
     Ok((tx, principal, lease))
 }
