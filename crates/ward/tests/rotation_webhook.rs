@@ -275,6 +275,23 @@ fn kept_pending_value_recovered_next_time() {
 }
 
 #[test]
+fn connector_survives_restart_and_seal() {
+    let (mut server, shared, _) = setup(200);
+    server.restart();
+
+    // Sealed after the restart: the encrypted connector cannot be used.
+    let (status, body) = server.call("POST", "/v1/vault/rotate", Some(json!({"path": "crm/api"})));
+    assert_eq!(status, 503, "{body}");
+    assert!(shared.lock().unwrap().requests.is_empty());
+
+    server.unseal_dev_vault();
+    let (status, body) = server.call("POST", "/v1/vault/rotate", Some(json!({"path": "crm/api"})));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["version"], 2);
+    assert_eq!(shared.lock().unwrap().requests.len(), 1);
+}
+
+#[test]
 fn connector_config_validation() {
     let server = TestServer::start();
     let (status, body) = server.call(
