@@ -284,7 +284,7 @@ fn read_stdin_object() -> anyhow::Result<Value> {
         .context("cannot read standard input")?;
     let value: Value = serde_json::from_str(&text).context("standard input is not JSON")?;
     if !value.is_object() {
-        bail!("standard input must hold one JSON object of fields");
+        bail!("standard input must contain one JSON object of fields");
     }
     Ok(value)
 }

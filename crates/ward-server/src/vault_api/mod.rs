@@ -84,7 +84,7 @@ pub async fn open_vault(
     Ok(VaultState::new(barrier))
 }
 
-/// The Vault-compatible routes and Ward's vault administration routes.
+/// Builds the Vault-compatible routes and Ward's vault administration routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
