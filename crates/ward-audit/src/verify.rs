@@ -36,12 +36,19 @@ pub enum VerifyError {
 
 /// Walks the whole chain in sequence order, then checks every checkpoint's
 /// signature and that the chain still reaches and matches it.
-pub async fn verify(pool: &SqlitePool, public_key: &VerifyingKey) -> Result<VerifyReport, VerifyError> {
+pub async fn verify(
+    pool: &SqlitePool,
+    public_key: &VerifyingKey,
+) -> Result<VerifyReport, VerifyError> {
     let broken = |seq, reason: String| VerifyError::Broken(VerifyFailure { seq, reason });
+    // Both reads run in one transaction, so they see the same snapshot: read
+    // separately, a checkpoint signed by a running server between them would
+    // cover entries the first read never saw and look like a truncation.
+    let mut snapshot = pool.begin().await?;
     let mut rows = sqlx::query_as::<_, AuditRecord>(
         "SELECT seq, at, actor, action, bot, target, outcome, details, prev_hash, hash FROM audit_log ORDER BY seq",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *snapshot)
     .await?
     .into_iter();
 
@@ -50,13 +57,22 @@ pub async fn verify(pool: &SqlitePool, public_key: &VerifyingKey) -> Result<Veri
     let mut hashes = std::collections::HashMap::new();
     for record in rows.by_ref() {
         if record.seq != expected_seq {
-            return Err(broken(expected_seq, format!("entry missing: the next stored entry is {}", record.seq)));
+            return Err(broken(
+                expected_seq,
+                format!("entry missing: the next stored entry is {}", record.seq),
+            ));
         }
         if record.prev_hash != prev_hash {
-            return Err(broken(record.seq, "previous-hash link does not match the entry before it".to_string()));
+            return Err(broken(
+                record.seq,
+                "previous-hash link does not match the entry before it".to_string(),
+            ));
         }
         if entry_hash(&record) != record.hash {
-            return Err(broken(record.seq, "content does not match its hash: the entry was edited".to_string()));
+            return Err(broken(
+                record.seq,
+                "content does not match its hash: the entry was edited".to_string(),
+            ));
         }
         prev_hash = record.hash.clone();
         hashes.insert(record.seq, record.hash);
@@ -64,10 +80,11 @@ pub async fn verify(pool: &SqlitePool, public_key: &VerifyingKey) -> Result<Veri
     }
     let head_seq = expected_seq - 1;
 
-    let checkpoints: Vec<(i64, String, String, String, String)> =
-        sqlx::query_as("SELECT seq, head_hash, at, key_id, signature FROM audit_checkpoints ORDER BY seq")
-            .fetch_all(pool)
-            .await?;
+    let checkpoints: Vec<(i64, String, String, String, String)> = sqlx::query_as(
+        "SELECT seq, head_hash, at, key_id, signature FROM audit_checkpoints ORDER BY seq",
+    )
+    .fetch_all(&mut *snapshot)
+    .await?;
     let expected_key = key_id(public_key);
     for (seq, head_hash, at, kid, signature) in &checkpoints {
         let signature = hex::decode(signature)
@@ -75,20 +92,30 @@ pub async fn verify(pool: &SqlitePool, public_key: &VerifyingKey) -> Result<Veri
             .and_then(|bytes| Signature::from_slice(&bytes).ok());
         let signed = kid == &expected_key
             && signature.is_some_and(|sig| {
-                public_key.verify(checkpoint_message(*seq, head_hash, at).as_bytes(), &sig).is_ok()
+                public_key
+                    .verify(checkpoint_message(*seq, head_hash, at).as_bytes(), &sig)
+                    .is_ok()
             });
         if !signed {
-            return Err(broken(*seq, "checkpoint signature is invalid for this public key".to_string()));
+            return Err(broken(
+                *seq,
+                "checkpoint signature is invalid for this public key".to_string(),
+            ));
         }
         match hashes.get(seq) {
             None => {
                 return Err(broken(
                     head_seq + 1,
-                    format!("entries after {head_seq} are missing, but a signed checkpoint covers {seq}: the log was truncated"),
+                    format!(
+                        "entries after {head_seq} are missing, but a signed checkpoint covers {seq}: the log was truncated"
+                    ),
                 ));
             }
             Some(hash) if hash != head_hash => {
-                return Err(broken(*seq, "entry differs from the signed checkpoint".to_string()));
+                return Err(broken(
+                    *seq,
+                    "entry differs from the signed checkpoint".to_string(),
+                ));
             }
             Some(_) => {}
         }

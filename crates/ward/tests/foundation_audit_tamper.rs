@@ -260,3 +260,35 @@ fn query_warns_when_limit_reached() {
     expect_exit(&out, 0);
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn verify_under_writes_and_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ward.toml");
+    std::fs::write(&config, "checkpoint_interval_secs = 1\n").unwrap();
+    let server = TestServer::start_with(&["--config", config.to_str().unwrap()]);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            // Bounded stream of writes while verification runs.
+            for i in 0..400 {
+                if done.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                server.add_person(&format!("Writer {i}"), &format!("writer-{i}@example.com"));
+            }
+        });
+        for round in 0..20 {
+            let out = audit_verify(server.data_dir(), &[]);
+            let text = String::from_utf8_lossy(&out.stdout).to_string();
+            if out.status.code() != Some(0) {
+                done.store(true, std::sync::atomic::Ordering::SeqCst);
+                panic!("round {round}: verify failed on an intact log:\n{text}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    let checkpoints = sql_scalar(&server.db_path(), "SELECT COUNT(*) FROM audit_checkpoints");
+    assert!(checkpoints >= 2, "checkpoints were signed during the run: {checkpoints}");
+}
