@@ -37,10 +37,15 @@ pub fn entry_hash(record: &AuditRecord) -> String {
 /// sequence number. Call it inside the write transaction of the change it
 /// records; the writer connection is single, so the head read here cannot
 /// race another append.
-pub async fn append(conn: &mut SqliteConnection, at: OffsetDateTime, entry: &AuditEntry) -> Result<i64, AuditError> {
-    let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await?;
+pub async fn append(
+    conn: &mut SqliteConnection,
+    at: OffsetDateTime,
+    entry: &AuditEntry,
+) -> Result<i64, AuditError> {
+    let head: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
     let (seq, prev_hash) = match head {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS_HASH.to_string()),

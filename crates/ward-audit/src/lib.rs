@@ -17,7 +17,9 @@ mod query;
 mod verify;
 
 pub use chain::{GENESIS_HASH, append, entry_hash};
-pub use checkpoint::{CheckpointSigner, SignerError, checkpoint_message, read_public_key, write_checkpoint};
+pub use checkpoint::{
+    CheckpointSigner, SignerError, checkpoint_message, read_public_key, write_checkpoint,
+};
 pub use entry::{AuditEntry, AuditRecord, Outcome};
 pub use query::{AuditFilter, query};
 pub use verify::{VerifyError, VerifyFailure, VerifyReport, verify};

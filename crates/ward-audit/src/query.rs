@@ -18,9 +18,14 @@ pub struct AuditFilter {
 }
 
 /// Returns matching entries, oldest first, at most `filter.limit`.
-pub async fn query(conn: &mut SqliteConnection, filter: &AuditFilter) -> Result<Vec<AuditRecord>, sqlx::Error> {
+pub async fn query(
+    conn: &mut SqliteConnection,
+    filter: &AuditFilter,
+) -> Result<Vec<AuditRecord>, sqlx::Error> {
     let (action_exact, action_prefix) = match filter.action.as_deref() {
-        Some(action) if action.ends_with('*') => (None, Some(format!("{}%", action.trim_end_matches('*')))),
+        Some(action) if action.ends_with('*') => {
+            (None, Some(format!("{}%", action.trim_end_matches('*'))))
+        }
         Some(action) if action.ends_with('.') => (None, Some(format!("{action}%"))),
         Some(action) => (Some(action.to_string()), None),
         None => (None, None),

@@ -1,9 +1,16 @@
 //! Appends entries to a real SQLite store and checks what verification finds
 //! after each kind of tampering.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code"
+)]
 
 use sqlx::SqlitePool;
-use ward_audit::{AuditEntry, CheckpointSigner, Outcome, VerifyError, append, verify, write_checkpoint};
+use ward_audit::{
+    AuditEntry, CheckpointSigner, Outcome, VerifyError, append, verify, write_checkpoint,
+};
 use ward_store::Store;
 
 async fn store_with_entries(dir: &std::path::Path, count: usize) -> (Store, CheckpointSigner) {
@@ -33,7 +40,9 @@ async fn first_failure(pool: &SqlitePool, signer: &CheckpointSigner) -> Option<i
 async fn intact_chain_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let (store, signer) = store_with_entries(dir.path(), 5).await;
-    let report = verify(store.writer(), &signer.verifying_key()).await.unwrap();
+    let report = verify(store.writer(), &signer.verifying_key())
+        .await
+        .unwrap();
     assert_eq!(report.entries, 5);
 }
 
@@ -41,7 +50,10 @@ async fn intact_chain_verifies() {
 async fn edited_row_fails_at_its_seq() {
     let dir = tempfile::tempdir().unwrap();
     let (store, signer) = store_with_entries(dir.path(), 5).await;
-    sqlx::query("UPDATE audit_log SET actor = 'someone_else' WHERE seq = 3").execute(store.writer()).await.unwrap();
+    sqlx::query("UPDATE audit_log SET actor = 'someone_else' WHERE seq = 3")
+        .execute(store.writer())
+        .await
+        .unwrap();
     assert_eq!(first_failure(store.writer(), &signer).await, Some(3));
 }
 
@@ -49,7 +61,10 @@ async fn edited_row_fails_at_its_seq() {
 async fn deleted_row_fails_at_its_seq() {
     let dir = tempfile::tempdir().unwrap();
     let (store, signer) = store_with_entries(dir.path(), 5).await;
-    sqlx::query("DELETE FROM audit_log WHERE seq = 2").execute(store.writer()).await.unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq = 2")
+        .execute(store.writer())
+        .await
+        .unwrap();
     assert_eq!(first_failure(store.writer(), &signer).await, Some(2));
 }
 
@@ -58,9 +73,14 @@ async fn truncated_tail_after_checkpoint_fails() {
     let dir = tempfile::tempdir().unwrap();
     let (store, signer) = store_with_entries(dir.path(), 5).await;
     let mut conn = store.writer().acquire().await.unwrap();
-    write_checkpoint(&mut conn, &signer, time::OffsetDateTime::now_utc()).await.unwrap();
+    write_checkpoint(&mut conn, &signer, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
     drop(conn);
-    sqlx::query("DELETE FROM audit_log WHERE seq >= 4").execute(store.writer()).await.unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq >= 4")
+        .execute(store.writer())
+        .await
+        .unwrap();
     assert_eq!(first_failure(store.writer(), &signer).await, Some(4));
 }
 
@@ -69,8 +89,13 @@ async fn forged_checkpoint_fails() {
     let dir = tempfile::tempdir().unwrap();
     let (store, signer) = store_with_entries(dir.path(), 3).await;
     let mut conn = store.writer().acquire().await.unwrap();
-    write_checkpoint(&mut conn, &signer, time::OffsetDateTime::now_utc()).await.unwrap();
+    write_checkpoint(&mut conn, &signer, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
     drop(conn);
-    sqlx::query("UPDATE audit_checkpoints SET at = '2020-01-01T00:00:00.000000Z'").execute(store.writer()).await.unwrap();
+    sqlx::query("UPDATE audit_checkpoints SET at = '2020-01-01T00:00:00.000000Z'")
+        .execute(store.writer())
+        .await
+        .unwrap();
     assert_eq!(first_failure(store.writer(), &signer).await, Some(3));
 }

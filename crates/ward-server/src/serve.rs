@@ -17,7 +17,12 @@ use crate::state::AppState;
 
 /// Every schema the server needs, in the order they are migrated.
 pub fn schemas() -> Vec<Schema> {
-    vec![ward_audit::SCHEMA, crate::activity::ACTIVITY_SCHEMA, ward_vault::SCHEMA, crate::rotation::SCHEMA]
+    vec![
+        ward_audit::SCHEMA,
+        crate::activity::ACTIVITY_SCHEMA,
+        ward_vault::SCHEMA,
+        crate::rotation::SCHEMA,
+    ]
 }
 
 /// Builds the full router over `state`.

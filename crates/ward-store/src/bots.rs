@@ -53,9 +53,15 @@ pub async fn insert(conn: &mut SqliteConnection, bot: &Bot) -> Result<(), StoreE
 }
 
 /// Finds a bot by id (`bot_…`) or by name.
-pub async fn find(conn: &mut SqliteConnection, id_or_name: &str) -> Result<Option<Bot>, StoreError> {
+pub async fn find(
+    conn: &mut SqliteConnection,
+    id_or_name: &str,
+) -> Result<Option<Bot>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM bots WHERE id = ?1 OR name = ?1");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id_or_name).fetch_optional(conn).await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id_or_name)
+        .fetch_optional(conn)
+        .await?)
 }
 
 /// Filters for [`list`]; `None` matches everything.
@@ -101,18 +107,29 @@ pub async fn set_state(
 }
 
 /// Moves the review date and clears the overdue mark.
-pub async fn set_review(conn: &mut SqliteConnection, id: &str, review_by: &str, at: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE bots SET review_by = ?, review_overdue_since = NULL, updated_at = ? WHERE id = ?")
-        .bind(review_by)
-        .bind(at)
-        .bind(id)
-        .execute(conn)
-        .await?;
+pub async fn set_review(
+    conn: &mut SqliteConnection,
+    id: &str,
+    review_by: &str,
+    at: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE bots SET review_by = ?, review_overdue_since = NULL, updated_at = ? WHERE id = ?",
+    )
+    .bind(review_by)
+    .bind(at)
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Marks a bot's review as overdue since `since`.
-pub async fn mark_review_overdue(conn: &mut SqliteConnection, id: &str, since: &str) -> Result<(), StoreError> {
+pub async fn mark_review_overdue(
+    conn: &mut SqliteConnection,
+    id: &str,
+    since: &str,
+) -> Result<(), StoreError> {
     sqlx::query("UPDATE bots SET review_overdue_since = ?, updated_at = ? WHERE id = ?")
         .bind(since)
         .bind(since)

@@ -17,16 +17,21 @@ pub struct Schema {
 
 /// Applies the migrations of `schema` that the database lacks, each in its own
 /// transaction together with the version bump.
-pub(crate) async fn apply(pool: &SqlitePool, path: &Path, schema: &Schema) -> Result<(), StoreError> {
+pub(crate) async fn apply(
+    pool: &SqlitePool,
+    path: &Path,
+    schema: &Schema,
+) -> Result<(), StoreError> {
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS ward_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL)",
     )
     .execute(pool)
     .await?;
-    let found: Option<i64> = sqlx::query_scalar("SELECT version FROM ward_schema WHERE component = ?")
-        .bind(schema.component)
-        .fetch_optional(pool)
-        .await?;
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT version FROM ward_schema WHERE component = ?")
+            .bind(schema.component)
+            .fetch_optional(pool)
+            .await?;
     let found = found.unwrap_or(0);
     let supported = i64::try_from(schema.migrations.len()).unwrap_or(i64::MAX);
     if found > supported {
@@ -37,7 +42,12 @@ pub(crate) async fn apply(pool: &SqlitePool, path: &Path, schema: &Schema) -> Re
             supported,
         });
     }
-    for (index, sql) in schema.migrations.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
+    for (index, sql) in schema
+        .migrations
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(found).unwrap_or(0))
+    {
         let version = i64::try_from(index + 1).unwrap_or(i64::MAX);
         let fail = |source| StoreError::Migration {
             path: path.to_path_buf(),
@@ -46,7 +56,10 @@ pub(crate) async fn apply(pool: &SqlitePool, path: &Path, schema: &Schema) -> Re
             source,
         };
         let mut tx = pool.begin().await.map_err(fail)?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&mut *tx).await.map_err(fail)?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
+            .execute(&mut *tx)
+            .await
+            .map_err(fail)?;
         sqlx::query(
             "INSERT INTO ward_schema (component, version) VALUES (?, ?) \
              ON CONFLICT(component) DO UPDATE SET version = excluded.version",
@@ -57,7 +70,11 @@ pub(crate) async fn apply(pool: &SqlitePool, path: &Path, schema: &Schema) -> Re
         .await
         .map_err(fail)?;
         tx.commit().await.map_err(fail)?;
-        tracing::info!(component = schema.component, version, "schema migration applied");
+        tracing::info!(
+            component = schema.component,
+            version,
+            "schema migration applied"
+        );
     }
     Ok(())
 }

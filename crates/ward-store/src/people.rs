@@ -34,22 +34,36 @@ pub async fn insert(conn: &mut SqliteConnection, person: &Person) -> Result<(), 
 }
 
 /// Finds a person by id (`per_…`) or by email, case-insensitively.
-pub async fn find(conn: &mut SqliteConnection, id_or_email: &str) -> Result<Option<Person>, StoreError> {
+pub async fn find(
+    conn: &mut SqliteConnection,
+    id_or_email: &str,
+) -> Result<Option<Person>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM people WHERE id = ?1 OR email = ?1 COLLATE NOCASE");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id_or_email).fetch_optional(conn).await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id_or_email)
+        .fetch_optional(conn)
+        .await?)
 }
 
 pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<Person>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM people ORDER BY email");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(conn).await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(conn)
+        .await?)
 }
 
 /// Marks a person as left at `at`. Returns false when they had already left.
-pub async fn mark_left(conn: &mut SqliteConnection, id: &str, at: &str) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE people SET status = 'left', left_at = ? WHERE id = ? AND status = 'active'")
-        .bind(at)
-        .bind(id)
-        .execute(conn)
-        .await?;
+pub async fn mark_left(
+    conn: &mut SqliteConnection,
+    id: &str,
+    at: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE people SET status = 'left', left_at = ? WHERE id = ? AND status = 'active'",
+    )
+    .bind(at)
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }

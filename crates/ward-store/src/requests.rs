@@ -43,14 +43,28 @@ pub async fn insert(conn: &mut SqliteConnection, row: &AccessRequest) -> Result<
     Ok(())
 }
 
-pub async fn find(conn: &mut SqliteConnection, id: &str) -> Result<Option<AccessRequest>, StoreError> {
+pub async fn find(
+    conn: &mut SqliteConnection,
+    id: &str,
+) -> Result<Option<AccessRequest>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM access_requests WHERE id = ?");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(conn).await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
 }
 
-pub async fn list(conn: &mut SqliteConnection, status: Option<&str>) -> Result<Vec<AccessRequest>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM access_requests WHERE ?1 IS NULL OR status = ?1 ORDER BY created_at");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(status).fetch_all(conn).await?)
+pub async fn list(
+    conn: &mut SqliteConnection,
+    status: Option<&str>,
+) -> Result<Vec<AccessRequest>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM access_requests WHERE ?1 IS NULL OR status = ?1 ORDER BY created_at"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(status)
+        .fetch_all(conn)
+        .await?)
 }
 
 /// Records the decision on a pending request. Returns false when it was no

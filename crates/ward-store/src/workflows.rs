@@ -24,13 +24,18 @@ const COLUMNS: &str = "id, bot_id, name, version, content_sha256, size_bytes, su
                        changed_at, outside_working_hours";
 
 /// Latest version number of a bot's workflow, or 0 when none exists.
-pub async fn latest_version(conn: &mut SqliteConnection, bot_id: &str, name: &str) -> Result<i64, StoreError> {
-    let latest: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(version) FROM workflow_versions WHERE bot_id = ? AND name = ?")
-            .bind(bot_id)
-            .bind(name)
-            .fetch_one(conn)
-            .await?;
+pub async fn latest_version(
+    conn: &mut SqliteConnection,
+    bot_id: &str,
+    name: &str,
+) -> Result<i64, StoreError> {
+    let latest: Option<i64> = sqlx::query_scalar(
+        "SELECT MAX(version) FROM workflow_versions WHERE bot_id = ? AND name = ?",
+    )
+    .bind(bot_id)
+    .bind(name)
+    .fetch_one(conn)
+    .await?;
     Ok(latest.unwrap_or(0))
 }
 
@@ -43,7 +48,11 @@ pub async fn latest(
     let sql = format!(
         "SELECT {COLUMNS} FROM workflow_versions WHERE bot_id = ? AND name = ? ORDER BY version DESC LIMIT 1"
     );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(bot_id).bind(name).fetch_optional(conn).await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(bot_id)
+        .bind(name)
+        .fetch_optional(conn)
+        .await?)
 }
 
 pub async fn insert(conn: &mut SqliteConnection, row: &WorkflowVersion) -> Result<(), StoreError> {
@@ -67,9 +76,17 @@ pub async fn insert(conn: &mut SqliteConnection, row: &WorkflowVersion) -> Resul
 }
 
 /// Every version of every workflow of a bot, newest first.
-pub async fn list_for_bot(conn: &mut SqliteConnection, bot_id: &str) -> Result<Vec<WorkflowVersion>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM workflow_versions WHERE bot_id = ? ORDER BY name, version DESC");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(bot_id).fetch_all(conn).await?)
+pub async fn list_for_bot(
+    conn: &mut SqliteConnection,
+    bot_id: &str,
+) -> Result<Vec<WorkflowVersion>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM workflow_versions WHERE bot_id = ? ORDER BY name, version DESC"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(bot_id)
+        .fetch_all(conn)
+        .await?)
 }
 
 /// Workflow versions whose content hash is `sha256` or whose name is `name`,
@@ -82,5 +99,9 @@ pub async fn find_by_content_or_name(
     let sql = format!(
         "SELECT {COLUMNS} FROM workflow_versions WHERE content_sha256 = ? OR name = ? ORDER BY changed_at DESC"
     );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(sha256).bind(name).fetch_all(conn).await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(sha256)
+        .bind(name)
+        .fetch_all(conn)
+        .await?)
 }

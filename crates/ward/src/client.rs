@@ -41,7 +41,8 @@ impl Client {
     pub fn new(args: &ClientArgs) -> anyhow::Result<Client> {
         let mut builder = HttpClient::builder().timeout(std::time::Duration::from_secs(60));
         if let Some(path) = &args.ca_cert {
-            let pem = std::fs::read(path).with_context(|| format!("cannot read the CA certificate {}", path.display()))?;
+            let pem = std::fs::read(path)
+                .with_context(|| format!("cannot read the CA certificate {}", path.display()))?;
             let cert = reqwest::Certificate::from_pem(&pem)
                 .with_context(|| format!("{} is not a PEM certificate", path.display()))?;
             builder = builder.add_root_certificate(cert);
@@ -50,7 +51,11 @@ impl Client {
             builder = builder.danger_accept_invalid_certs(true);
         }
         let http = builder.build().context("cannot build the HTTP client")?;
-        Ok(Client { http, addr: args.addr.trim_end_matches('/').to_string(), token: args.token.clone() })
+        Ok(Client {
+            http,
+            addr: args.addr.trim_end_matches('/').to_string(),
+            token: args.token.clone(),
+        })
     }
 
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
@@ -79,7 +84,8 @@ impl Client {
 
     /// Sends a request with any method, such as Vault's `LIST`.
     pub fn call(&self, method: &str, path: &str, body: Option<&Value>) -> anyhow::Result<Value> {
-        let method = Method::from_bytes(method.as_bytes()).map_err(|_| anyhow!("invalid HTTP method `{method}`"))?;
+        let method = Method::from_bytes(method.as_bytes())
+            .map_err(|_| anyhow!("invalid HTTP method `{method}`"))?;
         let request = self.request(method, path);
         self.send(match body {
             Some(body) => request.json(body),
@@ -88,10 +94,18 @@ impl Client {
     }
 
     fn send(&self, request: RequestBuilder) -> anyhow::Result<Value> {
-        let response = request.send().with_context(|| format!("cannot reach the Ward server at {}", self.addr))?;
+        let response = request
+            .send()
+            .with_context(|| format!("cannot reach the Ward server at {}", self.addr))?;
         let status = response.status();
-        let text = response.text().context("cannot read the server's response")?;
-        let body: Value = if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let text = response
+            .text()
+            .context("cannot read the server's response")?;
+        let body: Value = if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         if status.is_success() {
             return Ok(body);
         }
@@ -102,7 +116,10 @@ impl Client {
 /// Formats a server error from Ward's shape or Vault's `errors` array.
 fn error_message(status: u16, body: &Value) -> String {
     if let Some(error) = body.get("error") {
-        let message = error.get("message").and_then(Value::as_str).unwrap_or("request failed");
+        let message = error
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("request failed");
         let code = error.get("code").and_then(Value::as_str).unwrap_or("error");
         return format!("{message} (HTTP {status}, {code})");
     }

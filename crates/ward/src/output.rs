@@ -14,7 +14,10 @@ pub enum OutputFormat {
 /// when it is an array of objects or a single object.
 pub fn print(format: OutputFormat, value: &Value, columns: &[&str]) {
     match format {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(value).unwrap_or_default()),
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(value).unwrap_or_default()
+        ),
         OutputFormat::Table => match value {
             Value::Array(rows) => print_table(rows, columns),
             Value::Object(_) => print_record(value),
@@ -32,14 +35,28 @@ fn cell(value: Option<&Value>) -> String {
 }
 
 fn print_table(rows: &[Value], columns: &[&str]) {
-    let cells: Vec<Vec<String>> = rows.iter().map(|row| columns.iter().map(|c| cell(row.get(*c))).collect()).collect();
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| columns.iter().map(|c| cell(row.get(*c))).collect())
+        .collect();
     let widths: Vec<usize> = columns
         .iter()
         .enumerate()
-        .map(|(i, c)| cells.iter().map(|r| r[i].chars().count()).chain([c.len()]).max().unwrap_or(0))
+        .map(|(i, c)| {
+            cells
+                .iter()
+                .map(|r| r[i].chars().count())
+                .chain([c.len()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let line = |values: Vec<String>| {
-        let padded: Vec<String> = values.iter().zip(&widths).map(|(v, w)| format!("{v:<w$}")).collect();
+        let padded: Vec<String> = values
+            .iter()
+            .zip(&widths)
+            .map(|(v, w)| format!("{v:<w$}"))
+            .collect();
         println!("{}", padded.join("  ").trim_end());
     };
     line(columns.iter().map(|c| c.to_uppercase()).collect());

@@ -1,7 +1,12 @@
 //! The audit log through the real server and `ward audit`: queries by bot,
 //! actor, action and time, and offline verification that finds rows edited,
 //! deleted, reordered or cut off in the SQLite file.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code"
+)]
 
 mod common;
 
@@ -18,7 +23,11 @@ fn busy_server() -> TestServer {
     server.add_bot("ledger-bot", "ana@example.com", "bo@example.com");
     server.add_bot("mail-bot", "bo@example.com", "ana@example.com");
     for transition in ["suspend", "reactivate", "quarantine"] {
-        let (status, body) = server.call("POST", &format!("/v1/bots/ledger-bot/{transition}"), Some(json!({"reason": "drill"})));
+        let (status, body) = server.call(
+            "POST",
+            &format!("/v1/bots/ledger-bot/{transition}"),
+            Some(json!({"reason": "drill"})),
+        );
         assert_eq!(status, 200, "{body}");
     }
     server
@@ -28,8 +37,12 @@ fn busy_server() -> TestServer {
 fn verify_json(server: &TestServer) -> (i32, Value) {
     let out = audit_verify(server.data_dir(), &["-o", "json"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let report = serde_json::from_str(&stdout)
-        .unwrap_or_else(|_| panic!("no JSON report: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    let report = serde_json::from_str(&stdout).unwrap_or_else(|_| {
+        panic!(
+            "no JSON report: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     (out.status.code().unwrap(), report)
 }
 
@@ -42,7 +55,10 @@ fn assert_broken_at(server: &TestServer, seq: i64) {
     let out = audit_verify(server.data_dir(), &[]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains(&format!("sequence {seq}")), "the table output names the sequence: {text}");
+    assert!(
+        text.contains(&format!("sequence {seq}")),
+        "the table output names the sequence: {text}"
+    );
 }
 
 #[test]
@@ -57,8 +73,15 @@ fn verify_passes_while_running() {
 
     let (status, online) = server.call("GET", "/v1/audit/verify", None);
     assert_eq!(status, 200, "{online}");
-    let (status, _) = server.call("POST", "/v1/bots/ledger-bot/reactivate", Some(json!({"reason": "after verify"})));
-    assert_eq!(status, 200, "the server keeps writing after an offline verify");
+    let (status, _) = server.call(
+        "POST",
+        "/v1/bots/ledger-bot/reactivate",
+        Some(json!({"reason": "after verify"})),
+    );
+    assert_eq!(
+        status, 200,
+        "the server keeps writing after an offline verify"
+    );
 }
 
 #[test]
@@ -67,24 +90,36 @@ fn verify_passes_after_clean_stop() {
     server.stop();
     let (code, report) = verify_json(&server);
     assert_eq!(code, 0, "{report}");
-    assert!(report["checkpoints"].as_i64().unwrap() >= 1, "shutdown signs a checkpoint: {report}");
+    assert!(
+        report["checkpoints"].as_i64().unwrap() >= 1,
+        "shutdown signs a checkpoint: {report}"
+    );
     let head = report["head_seq"].as_i64().unwrap();
     let last_checkpoint = report["last_checkpoint_seq"].as_i64().unwrap();
-    assert!(last_checkpoint >= head - 1, "checkpoint {last_checkpoint}, head {head}");
+    assert!(
+        last_checkpoint >= head - 1,
+        "checkpoint {last_checkpoint}, head {head}"
+    );
 }
 
 #[test]
 fn edited_row_names_its_sequence() {
     let mut server = busy_server();
     server.stop();
-    sql_execute(&server.db_path(), &["UPDATE audit_log SET details = '{\"reason\":\"nothing happened\"}' WHERE seq = 6"]);
+    sql_execute(
+        &server.db_path(),
+        &["UPDATE audit_log SET details = '{\"reason\":\"nothing happened\"}' WHERE seq = 6"],
+    );
     assert_broken_at(&server, 6);
 }
 
 #[test]
 fn edited_actor_detected_while_running() {
     let server = busy_server();
-    sql_execute(&server.db_path(), &["UPDATE audit_log SET actor = 'someone-else' WHERE seq = 4"]);
+    sql_execute(
+        &server.db_path(),
+        &["UPDATE audit_log SET actor = 'someone-else' WHERE seq = 4"],
+    );
     assert_broken_at(&server, 4);
     let (status, answer) = server.call("GET", "/v1/audit/verify", None);
     assert_eq!(status, 409, "{answer}");
@@ -99,7 +134,10 @@ fn rehashed_row_breaks_next_link() {
     // points at the old hash.
     let db = server.db_path();
     sql_run(&db, |mut conn| async move {
-        let mut record: AuditRecord = sqlx::query_as("SELECT * FROM audit_log WHERE seq = 5").fetch_one(&mut conn).await.unwrap();
+        let mut record: AuditRecord = sqlx::query_as("SELECT * FROM audit_log WHERE seq = 5")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
         record.actor = "someone-else".to_string();
         let hash = ward_audit::entry_hash(&record);
         sqlx::query("UPDATE audit_log SET actor = ?, hash = ? WHERE seq = 5")
@@ -120,7 +158,10 @@ fn rewritten_chain_fails_checkpoint() {
     // the signed checkpoint can tell.
     let db = server.db_path();
     sql_run(&db, |mut conn| async move {
-        let records: Vec<AuditRecord> = sqlx::query_as("SELECT * FROM audit_log ORDER BY seq").fetch_all(&mut conn).await.unwrap();
+        let records: Vec<AuditRecord> = sqlx::query_as("SELECT * FROM audit_log ORDER BY seq")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
         let mut prev_hash = String::new();
         for mut record in records {
             if record.seq == 3 {
@@ -131,21 +172,26 @@ fn rewritten_chain_fails_checkpoint() {
                     record.prev_hash = prev_hash.clone();
                 }
                 record.hash = ward_audit::entry_hash(&record);
-                sqlx::query("UPDATE audit_log SET actor = ?, prev_hash = ?, hash = ? WHERE seq = ?")
-                    .bind(&record.actor)
-                    .bind(&record.prev_hash)
-                    .bind(&record.hash)
-                    .bind(record.seq)
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
+                sqlx::query(
+                    "UPDATE audit_log SET actor = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+                )
+                .bind(&record.actor)
+                .bind(&record.prev_hash)
+                .bind(&record.hash)
+                .bind(record.seq)
+                .execute(&mut conn)
+                .await
+                .unwrap();
             }
             prev_hash = record.hash;
         }
     });
     let (code, report) = verify_json(&server);
     assert_eq!(code, 1, "{report}");
-    assert!(report["reason"].as_str().unwrap().contains("checkpoint"), "{report}");
+    assert!(
+        report["reason"].as_str().unwrap().contains("checkpoint"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -177,7 +223,10 @@ fn truncated_tail_after_checkpoint_detected() {
     server.stop();
     let db = server.db_path();
     let checkpoint = sql_scalar(&db, "SELECT MAX(seq) FROM audit_checkpoints");
-    assert!(checkpoint > 5, "shutdown signed a checkpoint at {checkpoint}");
+    assert!(
+        checkpoint > 5,
+        "shutdown signed a checkpoint at {checkpoint}"
+    );
     let cut = checkpoint - 2;
     sql_execute(&db, &[&format!("DELETE FROM audit_log WHERE seq >= {cut}")]);
     assert_broken_at(&server, cut);
@@ -188,51 +237,105 @@ fn forged_checkpoint_detected() {
     let mut server = busy_server();
     server.stop();
     let db = server.db_path();
-    sql_execute(&db, &["UPDATE audit_checkpoints SET head_hash = (SELECT hash FROM audit_log WHERE seq = 2)"]);
+    sql_execute(
+        &db,
+        &["UPDATE audit_checkpoints SET head_hash = (SELECT hash FROM audit_log WHERE seq = 2)"],
+    );
     let (code, report) = verify_json(&server);
     assert_eq!(code, 1, "{report}");
-    assert!(report["reason"].as_str().unwrap().contains("signature"), "{report}");
+    assert!(
+        report["reason"].as_str().unwrap().contains("signature"),
+        "{report}"
+    );
 }
 
 fn query_json(server: &TestServer, args: &[&str]) -> Vec<Value> {
     let mut all = vec!["audit", "query", "-o", "json"];
     all.extend_from_slice(args);
     let out = server.cli(&all);
-    serde_json::from_str::<Value>(&expect_exit(&out, 0)).unwrap().as_array().unwrap().clone()
+    serde_json::from_str::<Value>(&expect_exit(&out, 0))
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 #[test]
 fn query_filters_bot_actor_action_time() {
     let server = busy_server();
     let (_, token) = server.operator_session("ops", &["operator"]);
-    let (status, body) = server.call_as(&token, "POST", "/v1/bots/mail-bot/suspend", Some(json!({"reason": "operator drill"})));
+    let (status, body) = server.call_as(
+        &token,
+        "POST",
+        "/v1/bots/mail-bot/suspend",
+        Some(json!({"reason": "operator drill"})),
+    );
     assert_eq!(status, 200, "{body}");
-    let operator = server.call_as(&token, "GET", "/v1/auth/whoami", None).1["operator_id"].as_str().unwrap().to_string();
+    let operator = server.call_as(&token, "GET", "/v1/auth/whoami", None).1["operator_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let ledger = query_json(&server, &["--bot", "ledger-bot", "--since", "7d"]);
-    let actions: Vec<&str> = ledger.iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, vec!["bot.create", "bot.suspend", "bot.reactivate", "bot.quarantine"]);
+    let actions: Vec<&str> = ledger
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            "bot.create",
+            "bot.suspend",
+            "bot.reactivate",
+            "bot.quarantine"
+        ]
+    );
 
     let by_operator = query_json(&server, &["--actor", &operator]);
-    let actions: Vec<&str> = by_operator.iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, vec!["auth.login", "bot.suspend"], "{by_operator:#?}");
+    let actions: Vec<&str> = by_operator
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        vec!["auth.login", "bot.suspend"],
+        "{by_operator:#?}"
+    );
 
     let suspends = query_json(&server, &["--action", "bot.suspend"]);
     assert_eq!(suspends.len(), 2);
     let bot_actions = query_json(&server, &["--action", "bot."]);
     assert!(bot_actions.len() >= 6, "{bot_actions:#?}");
-    assert!(bot_actions.iter().all(|e| e["action"].as_str().unwrap().starts_with("bot.")));
+    assert!(
+        bot_actions
+            .iter()
+            .all(|e| e["action"].as_str().unwrap().starts_with("bot."))
+    );
 
     server.advance_clock("10d");
-    let (status, _) = server.call("POST", "/v1/bots/ledger-bot/reactivate", Some(json!({"reason": "later"})));
+    let (status, _) = server.call(
+        "POST",
+        "/v1/bots/ledger-bot/reactivate",
+        Some(json!({"reason": "later"})),
+    );
     assert_eq!(status, 200);
     let recent = query_json(&server, &["--bot", "ledger-bot", "--since", "7d"]);
-    let actions: Vec<&str> = recent.iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, vec!["bot.reactivate"], "only the last 7 days on the server clock");
+    let actions: Vec<&str> = recent
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        vec!["bot.reactivate"],
+        "only the last 7 days on the server clock"
+    );
     let older = query_json(&server, &["--bot", "ledger-bot", "--until", "7d"]);
     assert_eq!(older.len(), 4);
 
-    let table = expect_exit(&server.cli(&["audit", "query", "--bot", "ledger-bot", "--since", "7d"]), 0);
+    let table = expect_exit(
+        &server.cli(&["audit", "query", "--bot", "ledger-bot", "--since", "7d"]),
+        0,
+    );
     let lines: Vec<&str> = table.lines().collect();
     assert!(lines[0].starts_with("SEQ"), "{table}");
     assert!(lines[0].contains("ACTION"), "{table}");
@@ -240,7 +343,11 @@ fn query_filters_bot_actor_action_time() {
     assert!(lines[1].contains("bot.reactivate"), "{table}");
 
     let queries = server.audit("action=audit.query");
-    assert!(queries.len() >= 7, "each query is itself audited: {}", queries.len());
+    assert!(
+        queries.len() >= 7,
+        "each query is itself audited: {}",
+        queries.len()
+    );
     let out = server.cli(&["audit", "query", "--since", "last tuesday"]);
     assert_ne!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("since"));
@@ -254,11 +361,18 @@ fn query_warns_when_limit_reached() {
     assert_eq!(entries.as_array().unwrap().len(), 3);
     assert_eq!(entries[0]["seq"], 1, "entries come oldest first");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--limit"), "a full page says more entries may exist: {stderr}");
+    assert!(
+        stderr.contains("--limit"),
+        "a full page says more entries may exist: {stderr}"
+    );
 
     let out = server.cli(&["audit", "query", "--bot", "mail-bot"]);
     expect_exit(&out, 0);
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -290,5 +404,8 @@ fn verify_under_writes_and_checkpoints() {
         done.store(true, std::sync::atomic::Ordering::SeqCst);
     });
     let checkpoints = sql_scalar(&server.db_path(), "SELECT COUNT(*) FROM audit_checkpoints");
-    assert!(checkpoints >= 2, "checkpoints were signed during the run: {checkpoints}");
+    assert!(
+        checkpoints >= 2,
+        "checkpoints were signed during the run: {checkpoints}"
+    );
 }

@@ -1,7 +1,12 @@
 //! The `ward` binary as an operator meets it: help text on every command,
 //! Prometheus metrics, JSON log lines, and no secret in the database file,
 //! the log or the audit export.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code"
+)]
 
 mod common;
 
@@ -12,7 +17,11 @@ use common::{TestServer, expect_exit, server_unix_time, totp_code, ward_bin};
 use serde_json::{Value, json};
 
 fn help_of(path: &[String]) -> String {
-    let out = Command::new(ward_bin()).args(path).arg("--help").output().unwrap();
+    let out = Command::new(ward_bin())
+        .args(path)
+        .arg("--help")
+        .output()
+        .unwrap();
     expect_exit(&out, 0)
 }
 
@@ -49,7 +58,8 @@ fn undescribed(help: &str) -> Vec<String> {
         }
         let entry = line.trim_start();
         // clap indents option names by 2 or 6 spaces and descriptions by more.
-        let is_entry = indent(line) <= 6 && (entry.starts_with('-') || entry.starts_with('<') || entry.starts_with('['));
+        let is_entry = indent(line) <= 6
+            && (entry.starts_with('-') || entry.starts_with('<') || entry.starts_with('['));
         if !in_list || !is_entry || entry.contains("  ") {
             continue;
         }
@@ -81,23 +91,42 @@ fn every_command_describes_its_options() {
         }
     }
     assert!(visited > 25, "walked only {visited} help pages");
-    assert!(missing.is_empty(), "options without help text:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "options without help text:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[test]
 fn help_says_what_options_set() {
     let serve = help_of(&["serve".to_string()]);
-    for expected in ["--review-grace-days", "--working-hours", "--log-format", "--test-clock", "--data-dir"] {
-        assert!(serve.contains(expected), "ward serve --help lacks {expected}:\n{serve}");
+    for expected in [
+        "--review-grace-days",
+        "--working-hours",
+        "--log-format",
+        "--test-clock",
+        "--data-dir",
+    ] {
+        assert!(
+            serve.contains(expected),
+            "ward serve --help lacks {expected}:\n{serve}"
+        );
     }
-    assert!(serve.contains("quarantined"), "the grace option says what happens after it:\n{serve}");
+    assert!(
+        serve.contains("quarantined"),
+        "the grace option says what happens after it:\n{serve}"
+    );
 
     let create = help_of(&["bot".to_string(), "create".to_string()]);
     assert!(create.contains("90 days"), "{create}");
     assert!(create.contains("blue-prism"), "{create}");
 
     let verify = help_of(&["audit".to_string(), "verify".to_string()]);
-    assert!(verify.contains("Exits 0") || verify.contains("exit"), "{verify}");
+    assert!(
+        verify.contains("Exits 0") || verify.contains("exit"),
+        "{verify}"
+    );
 
     let query = help_of(&["audit".to_string(), "query".to_string()]);
     assert!(query.contains("7d"), "{query}");
@@ -114,13 +143,30 @@ fn metrics_count_routes_and_appends() {
     let (status, _) = server.call("GET", "/v1/bots/ledger-bot", None);
     assert_eq!(status, 200);
 
-    let text = reqwest::blocking::get(format!("{}/metrics", server.addr)).unwrap().text().unwrap();
-    let has = |needles: &[&str]| text.lines().any(|line| line.starts_with("ward_http_requests_total") && needles.iter().all(|n| line.contains(n)));
-    assert!(has(&["route=\"/v1/bots\"", "status=\"201\"", "method=\"POST\""]), "{text}");
+    let text = reqwest::blocking::get(format!("{}/metrics", server.addr))
+        .unwrap()
+        .text()
+        .unwrap();
+    let has = |needles: &[&str]| {
+        text.lines().any(|line| {
+            line.starts_with("ward_http_requests_total") && needles.iter().all(|n| line.contains(n))
+        })
+    };
+    assert!(
+        has(&["route=\"/v1/bots\"", "status=\"201\"", "method=\"POST\""]),
+        "{text}"
+    );
     assert!(has(&["route=\"/v1/bots\"", "status=\"400\""]), "{text}");
-    assert!(has(&["route=\"/v1/bots/{id}\"", "status=\"200\""]), "routes are templates, not raw paths: {text}");
+    assert!(
+        has(&["route=\"/v1/bots/{id}\"", "status=\"200\""]),
+        "routes are templates, not raw paths: {text}"
+    );
     assert!(!text.contains("ledger-bot"), "no raw path label: {text}");
-    assert!(text.lines().any(|line| line.starts_with("ward_audit_appends_total") && line.contains("success")), "{text}");
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("ward_audit_appends_total") && line.contains("success")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -132,17 +178,33 @@ fn log_format_json_writes_json_lines() {
     let json_lines: Vec<Value> = log
         .lines()
         .filter(|line| line.starts_with('{'))
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|err| panic!("not JSON ({err}): {line}")))
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|err| panic!("not JSON ({err}): {line}"))
+        })
         .collect();
     assert!(json_lines.len() >= 3, "{log}");
     for line in &json_lines {
         assert!(line["level"].is_string(), "{line}");
         assert!(line["timestamp"].is_string(), "{line}");
     }
-    assert!(json_lines.iter().any(|l| l["message"] == "store opened"), "{log}");
-    assert!(json_lines.iter().any(|l| l["message"] == "server stopped"), "{log}");
-    let other: Vec<&str> = log.lines().filter(|line| !line.starts_with('{') && !line.trim().is_empty()).collect();
-    assert!(other.iter().all(|line| !line.contains(" INFO ") && !line.contains(" WARN ")), "text log lines in JSON mode: {other:?}");
+    assert!(
+        json_lines.iter().any(|l| l["message"] == "store opened"),
+        "{log}"
+    );
+    assert!(
+        json_lines.iter().any(|l| l["message"] == "server stopped"),
+        "{log}"
+    );
+    let other: Vec<&str> = log
+        .lines()
+        .filter(|line| !line.starts_with('{') && !line.trim().is_empty())
+        .collect();
+    assert!(
+        other
+            .iter()
+            .all(|line| !line.contains(" INFO ") && !line.contains(" WARN ")),
+        "text log lines in JSON mode: {other:?}"
+    );
 }
 
 /// Lists every file under `dir`, recursively.
@@ -160,7 +222,9 @@ fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
 }
 
 fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
 }
 
 #[test]
@@ -175,10 +239,20 @@ fn secrets_absent_from_disk_log_and_export() {
     assert_eq!(status, 200, "{body}");
     let token = body["token"].as_str().unwrap().to_string();
     let code = totp_code(&secret, server_unix_time(&server));
-    let (status, _) = server.call_as("", "POST", "/v1/auth/login", Some(json!({"username": "ana", "password": WRONG_PASSWORD, "totp": code})));
+    let (status, _) = server.call_as(
+        "",
+        "POST",
+        "/v1/auth/login",
+        Some(json!({"username": "ana", "password": WRONG_PASSWORD, "totp": code})),
+    );
     assert_eq!(status, 401);
     server.add_bot_as(&token, "ledger-bot", "ana@example.com", "bo@example.com");
-    let (status, _) = server.call_as(&token, "POST", "/v1/bots/ledger-bot/suspend", Some(json!({"reason": "canary"})));
+    let (status, _) = server.call_as(
+        &token,
+        "POST",
+        "/v1/bots/ledger-bot/suspend",
+        Some(json!({"reason": "canary"})),
+    );
     assert_eq!(status, 200);
 
     let export = expect_exit(&server.cli(&["audit", "query", "-o", "json"]), 0);
@@ -202,7 +276,10 @@ fn secrets_absent_from_disk_log_and_export() {
     places.push(("audit export".to_string(), export.into_bytes()));
     for (name, bytes) in &places {
         for (what, canary) in &canaries {
-            assert!(!contains_bytes(bytes, canary), "the {what} appears in {name}");
+            assert!(
+                !contains_bytes(bytes, canary),
+                "the {what} appears in {name}"
+            );
         }
     }
 }

@@ -1,7 +1,12 @@
 //! Bot lifecycle through the real server: allowed transitions, reasons and
 //! their audit entries, and the lifecycle job on the test clock (overdue
 //! reviews, quarantine after the grace period, owners who leave).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code"
+)]
 
 mod common;
 
@@ -17,7 +22,11 @@ fn server_with_bot(extra: &[&str]) -> TestServer {
 }
 
 fn transition(server: &TestServer, bot: &str, name: &str) -> (u16, Value) {
-    server.call("POST", &format!("/v1/bots/{bot}/{name}"), Some(json!({"reason": format!("test {name}")})))
+    server.call(
+        "POST",
+        &format!("/v1/bots/{bot}/{name}"),
+        Some(json!({"reason": format!("test {name}")})),
+    )
 }
 
 fn run_lifecycle(server: &TestServer) -> Value {
@@ -60,7 +69,10 @@ fn transitions_follow_state_machine() {
         let (got, answer) = transition(&server, "ledger-bot", name);
         assert_eq!(got, status, "{name}: {answer}");
         if status == 409 {
-            assert_eq!(answer["error"]["code"], "transition_not_allowed", "{name}: {answer}");
+            assert_eq!(
+                answer["error"]["code"], "transition_not_allowed",
+                "{name}: {answer}"
+            );
         }
         assert_eq!(bot(&server, "ledger-bot")["state"], state, "after {name}");
     }
@@ -86,7 +98,10 @@ fn transitions_follow_state_machine() {
         let details = details(entry);
         assert_eq!(details["from"], from, "{entry}");
         assert_eq!(details["to"], to, "{entry}");
-        assert!(details["reason"].as_str().unwrap().starts_with("test "), "{entry}");
+        assert!(
+            details["reason"].as_str().unwrap().starts_with("test "),
+            "{entry}"
+        );
     }
 }
 
@@ -94,11 +109,16 @@ fn transitions_follow_state_machine() {
 fn transition_requires_reason() {
     let server = server_with_bot(&[]);
     for body in [json!({}), json!({"reason": ""}), json!({"reason": "   "})] {
-        let (status, answer) = server.call("POST", "/v1/bots/ledger-bot/suspend", Some(body.clone()));
+        let (status, answer) =
+            server.call("POST", "/v1/bots/ledger-bot/suspend", Some(body.clone()));
         assert_eq!(status, 400, "{body}: {answer}");
         assert_eq!(answer["error"]["field"], "reason", "{answer}");
     }
-    let (status, _) = server.call("POST", "/v1/bots/ledger-bot/frobnicate", Some(json!({"reason": "x"})));
+    let (status, _) = server.call(
+        "POST",
+        "/v1/bots/ledger-bot/frobnicate",
+        Some(json!({"reason": "x"})),
+    );
     assert_eq!(status, 404);
     assert_eq!(bot(&server, "ledger-bot")["state"], "active");
     assert!(server.audit("action=bot.suspend").is_empty());
@@ -107,15 +127,31 @@ fn transition_requires_reason() {
 #[test]
 fn cli_transitions_and_refusals() {
     let server = server_with_bot(&[]);
-    for (command, state) in [("suspend", "suspended"), ("quarantine", "quarantined"), ("reactivate", "active"), ("retire", "retired")] {
-        let out = server.cli(&["bot", command, "ledger-bot", "--reason", "change ticket CHG-1", "-o", "json"]);
+    for (command, state) in [
+        ("suspend", "suspended"),
+        ("quarantine", "quarantined"),
+        ("reactivate", "active"),
+        ("retire", "retired"),
+    ] {
+        let out = server.cli(&[
+            "bot",
+            command,
+            "ledger-bot",
+            "--reason",
+            "change ticket CHG-1",
+            "-o",
+            "json",
+        ]);
         let answer: Value = serde_json::from_str(&expect_exit(&out, 0)).unwrap();
         assert_eq!(answer["state"], state, "{command}");
     }
     let out = server.cli(&["bot", "reactivate", "ledger-bot", "--reason", "undo"]);
     assert_ne!(out.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("409") && stderr.contains("retired"), "{stderr}");
+    assert!(
+        stderr.contains("409") && stderr.contains("retired"),
+        "{stderr}"
+    );
 
     let out = server.cli(&["bot", "suspend", "ledger-bot"]);
     assert_ne!(out.status.code(), Some(0), "--reason is required");
@@ -141,7 +177,11 @@ fn overdue_review_quarantines_after_grace() {
 
     server.advance_clock("5d");
     let report = run_lifecycle(&server);
-    assert_eq!(report["quarantined"], json!([]), "still inside the grace period: {report}");
+    assert_eq!(
+        report["quarantined"],
+        json!([]),
+        "still inside the grace period: {report}"
+    );
     assert_eq!(bot(&server, "ledger-bot")["state"], "active");
 
     server.advance_clock("2d");
@@ -152,11 +192,27 @@ fn overdue_review_quarantines_after_grace() {
     let entries = server.audit("bot=ledger-bot&action=bot.quarantine");
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["actor"], "system");
-    assert!(details(&entries[0])["reason"].as_str().unwrap().contains("grace"), "{}", entries[0]);
-    assert_eq!(server.audit("bot=ledger-bot&action=bot.review_overdue").len(), 1);
+    assert!(
+        details(&entries[0])["reason"]
+            .as_str()
+            .unwrap()
+            .contains("grace"),
+        "{}",
+        entries[0]
+    );
+    assert_eq!(
+        server
+            .audit("bot=ledger-bot&action=bot.review_overdue")
+            .len(),
+        1
+    );
 
     let report = run_lifecycle(&server);
-    assert_eq!(report["quarantined"], json!([]), "a second run changes nothing: {report}");
+    assert_eq!(
+        report["quarantined"],
+        json!([]),
+        "a second run changes nothing: {report}"
+    );
 }
 
 #[test]
@@ -180,20 +236,40 @@ fn owner_leaving_hands_bot_to_backup() {
     assert_eq!(status, 409, "{again}");
 
     let report = run_lifecycle(&server);
-    assert_eq!(report["handed_to_backup"], json!(["ledger-bot"]), "{report}");
+    assert_eq!(
+        report["handed_to_backup"],
+        json!(["ledger-bot"]),
+        "{report}"
+    );
     let after = bot(&server, "ledger-bot");
     assert_eq!(after["owner_id"], before["backup_owner_id"]);
     assert_eq!(after["state"], "active");
-    assert!(after["owner_flag"].as_str().unwrap().contains("owner_left"), "{after}");
+    assert!(
+        after["owner_flag"].as_str().unwrap().contains("owner_left"),
+        "{after}"
+    );
 
     let entries = server.audit("bot=ledger-bot&action=bot.owner_handover");
     assert_eq!(entries.len(), 1);
 
     let report = run_lifecycle(&server);
-    assert_eq!(report["flagged"], json!([]), "a second run changes nothing: {report}");
+    assert_eq!(
+        report["flagged"],
+        json!([]),
+        "a second run changes nothing: {report}"
+    );
     assert_eq!(report["handed_to_backup"], json!([]), "{report}");
-    assert!(bot(&server, "ledger-bot")["owner_flag"].as_str().unwrap().contains("owner_left"));
-    assert!(server.audit("bot=ledger-bot&action=bot.owner_flag").is_empty());
+    assert!(
+        bot(&server, "ledger-bot")["owner_flag"]
+            .as_str()
+            .unwrap()
+            .contains("owner_left")
+    );
+    assert!(
+        server
+            .audit("bot=ledger-bot&action=bot.owner_flag")
+            .is_empty()
+    );
     assert_eq!(details(&entries[0])["previous_owner"], before["owner_id"]);
     assert_eq!(details(&entries[0])["new_owner"], before["backup_owner_id"]);
 }
@@ -209,7 +285,10 @@ fn both_owners_leaving_quarantines() {
     assert_eq!(report["quarantined"], json!(["ledger-bot"]), "{report}");
     let after = bot(&server, "ledger-bot");
     assert_eq!(after["state"], "quarantined");
-    assert!(after["owner_flag"].as_str().unwrap().contains("orphaned"), "{after}");
+    assert!(
+        after["owner_flag"].as_str().unwrap().contains("orphaned"),
+        "{after}"
+    );
     let entries = server.audit("bot=ledger-bot&action=bot.quarantine");
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["actor"], "system");
@@ -229,7 +308,11 @@ fn review_certify_by_owner_moves_date() {
     for (username, roles) in [("ana", "operator"), ("bo", "operator"), ("cy", "builder")] {
         let person = server.add_person(username, &format!("{username}@example.com"));
         let password = format!("{username}-long-password-1");
-        secrets.push(server.add_operator(&person, username, &password, &[roles]).1);
+        secrets.push(
+            server
+                .add_operator(&person, username, &password, &[roles])
+                .1,
+        );
     }
     server.add_bot("ledger-bot", "ana@example.com", "bo@example.com");
 
@@ -242,7 +325,10 @@ fn review_certify_by_owner_moves_date() {
     let backup_token = sign_in(&server, "bo", &secrets[1]);
     let stranger_token = sign_in(&server, "cy", &secrets[2]);
 
-    let out = server.cli_as(&stranger_token, &["bot", "review", "ledger-bot", "--certify"]);
+    let out = server.cli_as(
+        &stranger_token,
+        &["bot", "review", "ledger-bot", "--certify"],
+    );
     assert_ne!(out.status.code(), Some(0), "a non-owner may not certify");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("403"), "{stderr}");
@@ -250,12 +336,25 @@ fn review_certify_by_owner_moves_date() {
     assert_eq!(denied.len(), 1);
     assert_eq!(denied[0]["outcome"], "denied");
 
-    let out = server.cli_as(&owner_token, &["bot", "review", "ledger-bot", "--certify", "-o", "json"]);
+    let out = server.cli_as(
+        &owner_token,
+        &["bot", "review", "ledger-bot", "--certify", "-o", "json"],
+    );
     let certified: Value = serde_json::from_str(&expect_exit(&out, 0)).unwrap();
     assert_eq!(certified["review_overdue"], false);
     assert!(certified["review_by"].as_str().unwrap() > overdue["review_by"].as_str().unwrap());
 
-    let out = server.cli_as(&backup_token, &["bot", "review", "ledger-bot", "--certify", "--note", "still needed"]);
+    let out = server.cli_as(
+        &backup_token,
+        &[
+            "bot",
+            "review",
+            "ledger-bot",
+            "--certify",
+            "--note",
+            "still needed",
+        ],
+    );
     expect_exit(&out, 0);
     let out = server.cli(&["bot", "review", "ledger-bot", "--certify"]);
     expect_exit(&out, 0);
@@ -263,12 +362,28 @@ fn review_certify_by_owner_moves_date() {
     let out = server.cli(&["bot", "review", "ledger-bot"]);
     assert_ne!(out.status.code(), Some(0), "--certify is required");
 
-    let outcomes: Vec<Value> = server.audit("bot=ledger-bot&action=bot.review").iter().map(|e| e["outcome"].clone()).collect();
-    assert_eq!(outcomes, vec![json!("denied"), json!("success"), json!("success"), json!("success")]);
+    let outcomes: Vec<Value> = server
+        .audit("bot=ledger-bot&action=bot.review")
+        .iter()
+        .map(|e| e["outcome"].clone())
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            json!("denied"),
+            json!("success"),
+            json!("success"),
+            json!("success")
+        ]
+    );
 
     server.advance_clock("30d");
     let report = run_lifecycle(&server);
-    assert_eq!(report["quarantined"], json!([]), "certified bot is not quarantined: {report}");
+    assert_eq!(
+        report["quarantined"],
+        json!([]),
+        "certified bot is not quarantined: {report}"
+    );
 }
 
 #[test]
@@ -277,7 +392,9 @@ fn scheduled_job_quarantines_without_trigger() {
     server.advance_clock("100d");
     // The job runs every second on its own; wait for it, bounded.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while bot(&server, "ledger-bot")["state"] != "quarantined" && std::time::Instant::now() < deadline {
+    while bot(&server, "ledger-bot")["state"] != "quarantined"
+        && std::time::Instant::now() < deadline
+    {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     assert_eq!(bot(&server, "ledger-bot")["state"], "quarantined");

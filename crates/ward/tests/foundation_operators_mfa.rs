@@ -1,7 +1,12 @@
 //! Operators through the real server: creation with a TOTP secret shown once,
 //! sign-in with a second factor, lockout after failures, sessions as bearer
 //! tokens, and role checks, each with its audit entries.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code"
+)]
 
 mod common;
 
@@ -21,20 +26,36 @@ fn operator_secret_shown_once() {
     let (status, created) = server.call(
         "POST",
         "/v1/operators",
-        Some(json!({"person": person, "username": "ana", "password": PASSWORD, "roles": ["admin"]})),
+        Some(
+            json!({"person": person, "username": "ana", "password": PASSWORD, "roles": ["admin"]}),
+        ),
     );
     assert_eq!(status, 201, "{created}");
     let secret = created["totp_secret"].as_str().unwrap();
     assert!(secret.len() >= 16, "{created}");
-    assert!(created["totp_uri"].as_str().unwrap().starts_with("otpauth://totp/"));
-    assert!(created["operator"].get("password_hash").is_none(), "{created}");
+    assert!(
+        created["totp_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/")
+    );
+    assert!(
+        created["operator"].get("password_hash").is_none(),
+        "{created}"
+    );
 
     let (status, listed) = server.call("GET", "/v1/operators", None);
     assert_eq!(status, 200);
     let text = listed.to_string();
     assert!(text.contains("\"ana\""), "{text}");
-    assert!(!text.contains(secret), "the list must not show the TOTP secret");
-    assert!(!text.contains("argon2"), "the list must not show the password hash");
+    assert!(
+        !text.contains(secret),
+        "the list must not show the TOTP secret"
+    );
+    assert!(
+        !text.contains("argon2"),
+        "the list must not show the password hash"
+    );
 
     let entries = server.audit("action=operator.create");
     assert_eq!(entries.len(), 1);
@@ -45,13 +66,29 @@ fn operator_secret_shown_once() {
 fn operator_create_rejects_bad_input() {
     let server = TestServer::start();
     let person = server.add_person("Ana Silva", "ana@example.com");
-    let valid = json!({"person": person, "username": "ana", "password": PASSWORD, "roles": ["builder"]});
+    let valid =
+        json!({"person": person, "username": "ana", "password": PASSWORD, "roles": ["builder"]});
     let cases = [
-        ("short password", "password", json!("short-pw"), "invalid_field"),
+        (
+            "short password",
+            "password",
+            json!("short-pw"),
+            "invalid_field",
+        ),
         ("unknown role", "roles", json!(["wizard"]), "invalid_field"),
         ("no roles", "roles", json!([]), "missing_field"),
-        ("bad username", "username", json!("ana silva"), "invalid_field"),
-        ("unknown person", "person", json!("nobody@example.com"), "invalid_field"),
+        (
+            "bad username",
+            "username",
+            json!("ana silva"),
+            "invalid_field",
+        ),
+        (
+            "unknown person",
+            "person",
+            json!("nobody@example.com"),
+            "invalid_field",
+        ),
     ];
     for (case, field, value, code) in cases {
         let mut body = valid.clone();
@@ -74,10 +111,22 @@ fn mfa_roles_need_valid_totp() {
 
     let cases = [
         ("no code", json!({"username": "ana", "password": PASSWORD})),
-        ("wrong code", json!({"username": "ana", "password": PASSWORD, "totp": "000000"})),
-        ("code for the wrong time", json!({"username": "ana", "password": PASSWORD, "totp": totp_code(&secret, now - 3600)})),
-        ("wrong password", json!({"username": "ana", "password": "wrong-password-12", "totp": totp_code(&secret, now)})),
-        ("unknown user", json!({"username": "nobody", "password": PASSWORD, "totp": totp_code(&secret, now)})),
+        (
+            "wrong code",
+            json!({"username": "ana", "password": PASSWORD, "totp": "000000"}),
+        ),
+        (
+            "code for the wrong time",
+            json!({"username": "ana", "password": PASSWORD, "totp": totp_code(&secret, now - 3600)}),
+        ),
+        (
+            "wrong password",
+            json!({"username": "ana", "password": "wrong-password-12", "totp": totp_code(&secret, now)}),
+        ),
+        (
+            "unknown user",
+            json!({"username": "nobody", "password": PASSWORD, "totp": totp_code(&secret, now)}),
+        ),
     ];
     for (case, body) in cases {
         let (status, answer) = login_raw(&server, body);
@@ -90,9 +139,17 @@ fn mfa_roles_need_valid_totp() {
     assert!(answer["token"].as_str().unwrap().starts_with("wrd_"));
     assert_eq!(answer["roles"], json!(["builder"]));
 
-    let denied: Vec<Value> = server.audit("action=auth.login").into_iter().filter(|e| e["outcome"] == "denied").collect();
+    let denied: Vec<Value> = server
+        .audit("action=auth.login")
+        .into_iter()
+        .filter(|e| e["outcome"] == "denied")
+        .collect();
     assert_eq!(denied.len(), 5, "{denied:#?}");
-    let successes = server.audit("action=auth.login").into_iter().filter(|e| e["outcome"] == "success").count();
+    let successes = server
+        .audit("action=auth.login")
+        .into_iter()
+        .filter(|e| e["outcome"] == "success")
+        .count();
     assert_eq!(successes, 1);
 }
 
@@ -111,23 +168,39 @@ fn five_failures_lock_account() {
     let person = server.add_person("Ana Silva", "ana@example.com");
     let (operator, secret) = server.add_operator(&person, "ana", PASSWORD, &["approver"]);
     for attempt in 1..=5 {
-        let (status, answer) = login_raw(&server, json!({"username": "ana", "password": "wrong-password-12", "totp": "123456"}));
+        let (status, answer) = login_raw(
+            &server,
+            json!({"username": "ana", "password": "wrong-password-12", "totp": "123456"}),
+        );
         assert_eq!(status, 401, "attempt {attempt}: {answer}");
     }
     let (status, answer) = server.login("ana", PASSWORD, &secret);
-    assert_eq!(status, 429, "the right password is refused while locked: {answer}");
+    assert_eq!(
+        status, 429,
+        "the right password is refused while locked: {answer}"
+    );
     assert_eq!(answer["error"]["code"], "account_locked");
 
     let lockouts = server.audit("action=auth.lockout");
     assert_eq!(lockouts.len(), 1, "{lockouts:#?}");
     assert_eq!(lockouts[0]["target"], operator.as_str());
     let denied = server.audit(&format!("actor={operator}&action=auth.login"));
-    assert_eq!(denied.len(), 6, "five failures and one locked attempt: {denied:#?}");
+    assert_eq!(
+        denied.len(),
+        6,
+        "five failures and one locked attempt: {denied:#?}"
+    );
     assert!(denied.iter().all(|e| e["outcome"] == "denied"));
 
     server.advance_clock("16m");
-    let (status, answer) = login_raw(&server, json!({"username": "ana", "password": "wrong-password-12", "totp": "123456"}));
-    assert_eq!(status, 401, "after the lock, failures count from zero: {answer}");
+    let (status, answer) = login_raw(
+        &server,
+        json!({"username": "ana", "password": "wrong-password-12", "totp": "123456"}),
+    );
+    assert_eq!(
+        status, 401,
+        "after the lock, failures count from zero: {answer}"
+    );
     let (status, answer) = server.login("ana", PASSWORD, &secret);
     assert_eq!(status, 200, "the lock ends after 15 minutes: {answer}");
 }
@@ -147,7 +220,11 @@ fn session_token_works_as_bearer() {
         .header("authorization", format!("bearer {token}"))
         .send()
         .unwrap();
-    assert_eq!(lowercase.status().as_u16(), 401, "only the exact `Bearer ` scheme is read");
+    assert_eq!(
+        lowercase.status().as_u16(),
+        401,
+        "only the exact `Bearer ` scheme is read"
+    );
 
     for bad in ["", "wrd_not-a-real-token"] {
         let (status, answer) = server.call_as(bad, "GET", "/v1/bots", None);
@@ -179,21 +256,60 @@ fn roles_checked_and_denials_audited() {
                      "owner": "one@example.com", "backup_owner": "two@example.com", "platform": "script"});
     // (token, method, path, body, action audited as denied)
     let cases: Vec<(&str, &str, &str, Option<Value>, &str)> = vec![
-        (&auditor_token, "POST", "/v1/bots", Some(bot.clone()), "bot.create"),
-        (&auditor_token, "POST", "/v1/people", Some(json!({"name": "X", "email": "x@example.com"})), "person.create"),
-        (&builder_token, "POST", "/v1/operators", Some(json!({"person": "one@example.com", "username": "one", "password": PASSWORD, "roles": ["admin"]})), "operator.create"),
+        (
+            &auditor_token,
+            "POST",
+            "/v1/bots",
+            Some(bot.clone()),
+            "bot.create",
+        ),
+        (
+            &auditor_token,
+            "POST",
+            "/v1/people",
+            Some(json!({"name": "X", "email": "x@example.com"})),
+            "person.create",
+        ),
+        (
+            &builder_token,
+            "POST",
+            "/v1/operators",
+            Some(
+                json!({"person": "one@example.com", "username": "one", "password": PASSWORD, "roles": ["admin"]}),
+            ),
+            "operator.create",
+        ),
         (&builder_token, "GET", "/v1/audit", None, "audit.query"),
-        (&builder_token, "POST", "/v1/sys/clock", Some(json!({"advance": "1d"})), "sys.clock"),
-        (&builder_token, "POST", "/v1/people/one@example.com/leave", None, "person.leave"),
+        (
+            &builder_token,
+            "POST",
+            "/v1/sys/clock",
+            Some(json!({"advance": "1d"})),
+            "sys.clock",
+        ),
+        (
+            &builder_token,
+            "POST",
+            "/v1/people/one@example.com/leave",
+            None,
+            "person.leave",
+        ),
     ];
     for (token, method, path, body, action) in &cases {
         let (status, answer) = server.call_as(token, method, path, body.clone());
         assert_eq!(status, 403, "{method} {path}: {answer}");
         assert_eq!(answer["error"]["code"], "forbidden", "{answer}");
         let denied = server.audit(&format!("action={action}"));
-        assert!(denied.iter().any(|e| e["outcome"] == "denied"), "{action} denial not audited: {denied:#?}");
+        assert!(
+            denied.iter().any(|e| e["outcome"] == "denied"),
+            "{action} denial not audited: {denied:#?}"
+        );
     }
-    let denied_actors: Vec<Value> = server.audit("action=bot.create").iter().map(|e| e["actor"].clone()).collect();
+    let denied_actors: Vec<Value> = server
+        .audit("action=bot.create")
+        .iter()
+        .map(|e| e["actor"].clone())
+        .collect();
     assert_eq!(denied_actors, vec![json!(auditor)]);
 
     let (status, created) = server.call_as(&builder_token, "POST", "/v1/bots", Some(bot));
@@ -201,7 +317,12 @@ fn roles_checked_and_denials_audited() {
     assert_eq!(created["created_by"], builder.as_str());
     let (status, _) = server.call_as(&auditor_token, "GET", "/v1/audit?action=bot.create", None);
     assert_eq!(status, 200, "an auditor reads the audit log");
-    let (status, _) = server.call_as(&auditor_token, "POST", "/v1/bots/ledger-bot/suspend", Some(json!({"reason": "x"})));
+    let (status, _) = server.call_as(
+        &auditor_token,
+        "POST",
+        "/v1/bots/ledger-bot/suspend",
+        Some(json!({"reason": "x"})),
+    );
     assert_eq!(status, 403, "an auditor cannot suspend");
 }
 
@@ -262,7 +383,16 @@ fn cli_operator_create_prints_secret_once() {
     let server = TestServer::start();
     server.add_person("Ana Silva", "ana@example.com");
     let out = std::process::Command::new(common::ward_bin())
-        .args(["operator", "create", "--person", "ana@example.com", "--username", "ana", "--roles", "builder,approver"])
+        .args([
+            "operator",
+            "create",
+            "--person",
+            "ana@example.com",
+            "--username",
+            "ana",
+            "--roles",
+            "builder,approver",
+        ])
         .env("WARD_ADDR", &server.addr)
         .env("WARD_TOKEN", &server.root_token)
         .env("WARD_OPERATOR_PASSWORD", PASSWORD)
@@ -271,7 +401,9 @@ fn cli_operator_create_prints_secret_once() {
     let stdout = expect_exit(&out, 0);
     let secret = stdout
         .lines()
-        .find_map(|line| line.strip_prefix("TOTP secret (shown once; add it to an authenticator app): "))
+        .find_map(|line| {
+            line.strip_prefix("TOTP secret (shown once; add it to an authenticator app): ")
+        })
         .unwrap_or_else(|| panic!("{stdout}"))
         .trim()
         .to_string();
@@ -314,7 +446,8 @@ fn totp_code_accepted_only_once() {
     let (status, answer) = login_raw(&server, body);
     assert_eq!(status, 401, "a replayed code is rejected: {answer}");
     let denied = server.audit(&format!("actor={operator}&action=auth.login"));
-    let details: Value = serde_json::from_str(denied.last().unwrap()["details"].as_str().unwrap()).unwrap();
+    let details: Value =
+        serde_json::from_str(denied.last().unwrap()["details"].as_str().unwrap()).unwrap();
     assert_eq!(details["reason"], "TOTP code already used");
 
     server.advance_clock("90s");

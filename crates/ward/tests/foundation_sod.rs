@@ -1,7 +1,12 @@
 //! Separation of duties on privilege requests, through the real server and
 //! the CLI: nobody approves their own request, the builder of a bot never
 //! approves privilege for it, and every refusal is audited.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code"
+)]
 
 mod common;
 
@@ -24,7 +29,12 @@ fn team() -> Team {
     let builder = server.operator_session("bld", &["builder", "approver"]);
     let workflow_author = server.operator_session("wfl", &["builder", "approver"]);
     let approver = server.operator_session("apr", &["approver"]);
-    server.add_bot_as(&builder.1, "ledger-bot", "req@example.com", "apr@example.com");
+    server.add_bot_as(
+        &builder.1,
+        "ledger-bot",
+        "req@example.com",
+        "apr@example.com",
+    );
     let (status, body) = server.call_as(
         &workflow_author.1,
         "POST",
@@ -32,7 +42,13 @@ fn team() -> Team {
         Some(json!({"name": "Main.xaml", "content": "<Activity />", "summary": "first version"})),
     );
     assert_eq!(status, 201, "{body}");
-    Team { server, requester, builder, workflow_author, approver }
+    Team {
+        server,
+        requester,
+        builder,
+        workflow_author,
+        approver,
+    }
 }
 
 fn request(team: &Team) -> String {
@@ -48,7 +64,12 @@ fn request(team: &Team) -> String {
 }
 
 fn decide(team: &Team, token: &str, id: &str, decision: &str) -> (u16, Value) {
-    team.server.call_as(token, "POST", &format!("/v1/requests/{id}/{decision}"), Some(json!({})))
+    team.server.call_as(
+        token,
+        "POST",
+        &format!("/v1/requests/{id}/{decision}"),
+        Some(json!({})),
+    )
 }
 
 #[test]
@@ -59,26 +80,44 @@ fn self_approval_refused_and_audited() {
     assert_eq!(status, 403, "{answer}");
     assert_eq!(answer["error"]["code"], "sod_self_approval");
 
-    let entries = team.server.audit(&format!("action=request.approve&actor={}", team.requester.0));
+    let entries = team.server.audit(&format!(
+        "action=request.approve&actor={}",
+        team.requester.0
+    ));
     assert_eq!(entries.len(), 1, "{entries:#?}");
     assert_eq!(entries[0]["outcome"], "denied");
     assert_eq!(entries[0]["target"], id.as_str());
     let (_, pending) = team.server.call("GET", "/v1/requests?status=pending", None);
-    assert_eq!(pending.as_array().unwrap().len(), 1, "the request stays pending");
+    assert_eq!(
+        pending.as_array().unwrap().len(),
+        1,
+        "the request stays pending"
+    );
 }
 
 #[test]
 fn builder_approval_refused_and_audited() {
     let team = team();
     let id = request(&team);
-    for (who, label) in [(&team.builder, "registered the bot"), (&team.workflow_author, "uploaded a workflow")] {
+    for (who, label) in [
+        (&team.builder, "registered the bot"),
+        (&team.workflow_author, "uploaded a workflow"),
+    ] {
         let (status, answer) = decide(&team, &who.1, &id, "approve");
         assert_eq!(status, 403, "{label}: {answer}");
-        assert_eq!(answer["error"]["code"], "sod_builder_approval", "{label}: {answer}");
-        let entries = team.server.audit(&format!("action=request.approve&actor={}", who.0));
+        assert_eq!(
+            answer["error"]["code"], "sod_builder_approval",
+            "{label}: {answer}"
+        );
+        let entries = team
+            .server
+            .audit(&format!("action=request.approve&actor={}", who.0));
         assert_eq!(entries.len(), 1, "{label}: {entries:#?}");
         assert_eq!(entries[0]["outcome"], "denied", "{label}");
-        assert!(!entries[0]["bot"].is_null(), "{label}: the refusal names the bot");
+        assert!(
+            !entries[0]["bot"].is_null(),
+            "{label}: the refusal names the bot"
+        );
     }
 }
 
@@ -108,10 +147,23 @@ fn approval_needs_approver_role() {
     let (status, answer) = decide(&team, &team.server.root_token, &id, "approve");
     assert_eq!(status, 403, "root is an admin, not an approver: {answer}");
     assert_eq!(answer["error"]["code"], "forbidden");
-    let (status, answer) = team.server.call_as(&team.approver.1, "POST", "/v1/requests/not-an-id/approve", Some(json!({})));
+    let (status, answer) = team.server.call_as(
+        &team.approver.1,
+        "POST",
+        "/v1/requests/not-an-id/approve",
+        Some(json!({})),
+    );
     assert_eq!(status, 400, "{answer}");
-    let bot_id = team.server.call("GET", "/v1/bots/ledger-bot", None).1["id"].as_str().unwrap().to_string();
-    let (status, answer) = team.server.call_as(&team.approver.1, "POST", &format!("/v1/requests/{bot_id}/approve"), Some(json!({})));
+    let bot_id = team.server.call("GET", "/v1/bots/ledger-bot", None).1["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, answer) = team.server.call_as(
+        &team.approver.1,
+        "POST",
+        &format!("/v1/requests/{bot_id}/approve"),
+        Some(json!({})),
+    );
     assert_eq!(status, 400, "a bot id where a request id belongs: {answer}");
 }
 
@@ -121,7 +173,18 @@ fn cli_request_approve_and_refusals() {
     let server = &team.server;
     let out = server.cli_as(
         &team.requester.1,
-        &["request", "create", "--bot", "ledger-bot", "--privilege", "sap:finance:write", "--justification", "month-end close", "-o", "json"],
+        &[
+            "request",
+            "create",
+            "--bot",
+            "ledger-bot",
+            "--privilege",
+            "sap:finance:write",
+            "--justification",
+            "month-end close",
+            "-o",
+            "json",
+        ],
     );
     let created: Value = serde_json::from_str(&expect_exit(&out, 0)).unwrap();
     let id = created["id"].as_str().unwrap();
@@ -133,7 +196,18 @@ fn cli_request_approve_and_refusals() {
     assert_ne!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("sod_builder_approval"));
 
-    let out = server.cli_as(&team.approver.1, &["request", "approve", id, "--note", "checked with finance", "-o", "json"]);
+    let out = server.cli_as(
+        &team.approver.1,
+        &[
+            "request",
+            "approve",
+            id,
+            "--note",
+            "checked with finance",
+            "-o",
+            "json",
+        ],
+    );
     let approved: Value = serde_json::from_str(&expect_exit(&out, 0)).unwrap();
     assert_eq!(approved["status"], "approved");
 
@@ -143,7 +217,12 @@ fn cli_request_approve_and_refusals() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["action"].as_str().unwrap(), e["outcome"].as_str().unwrap()))
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["outcome"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         outcomes,

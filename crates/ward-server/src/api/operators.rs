@@ -343,7 +343,9 @@ fn account_locked(until: &str) -> ApiError {
 }
 
 /// Runs CPU-heavy work such as Argon2 on the blocking thread pool.
-async fn run_blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+async fn run_blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> ApiResult<T> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|err| ApiError::internal("credential check", err))

@@ -1,6 +1,9 @@
 //! Helpers shared by the `detect_*` integration tests: run the real `ward`
 //! binary and build log files in a temporary folder.
-#![allow(dead_code, reason = "each test binary uses a different subset of the helpers")]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different subset of the helpers"
+)]
 
 use std::io::Write;
 use std::path::Path;
