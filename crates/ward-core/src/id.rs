@@ -71,7 +71,9 @@ pub struct Id<K: IdKind> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
     /// The prefix names another kind, or is missing.
-    #[error("`{value}` is not a {expected} id: expected the prefix `{prefix}_`")]
+    #[error(
+        "`{value}` is not an id of the right kind: expected a {expected} id, which starts with `{prefix}_`"
+    )]
     WrongPrefix {
         value: String,
         expected: &'static str,

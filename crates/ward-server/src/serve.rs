@@ -150,6 +150,12 @@ async fn ensure_root_token(state: &AppState) -> anyhow::Result<()> {
         (false, _) if existing == 0 => crate::auth::new_token(),
         (false, _) => return Ok(()),
     };
+    if state.config.dev {
+        // Each development start prints a new root token; the earlier ones stop working.
+        sqlx::query("DELETE FROM sessions WHERE subject = 'root' AND operator_id IS NULL")
+            .execute(&mut *tx)
+            .await?;
+    }
     let now = state.now_text();
     ward_store::sessions::insert(
         &mut tx,

@@ -129,5 +129,10 @@ fn error_message(status: u16, body: &Value) -> String {
             return format!("{} (HTTP {status})", joined.join("; "));
         }
     }
-    format!("the server answered HTTP {status}")
+    match status {
+        404 => "not found (HTTP 404): check the path, name or id".to_string(),
+        403 => "permission denied (HTTP 403): check the token and its grants".to_string(),
+        503 => "the vault is sealed (HTTP 503): unseal it with `ward operator unseal`".to_string(),
+        _ => format!("the server answered HTTP {status}"),
+    }
 }

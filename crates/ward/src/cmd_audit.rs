@@ -115,7 +115,7 @@ fn verify(
             match output {
                 OutputFormat::Json => print(output, &serde_json::to_value(&report)?, &[]),
                 OutputFormat::Table => println!(
-                    "audit chain intact: {} entries, head {} , {} signed checkpoints (last at {})",
+                    "audit chain intact: {} entries, head {}, {} signed checkpoint(s) (last at sequence {})",
                     report.entries,
                     report.head_hash,
                     report.checkpoints,

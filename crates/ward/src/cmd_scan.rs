@@ -194,6 +194,17 @@ fn scan(scanner: &Scanner, args: &ScanArgs, progress: &Progress) -> anyhow::Resu
     } else {
         args.paths.clone()
     };
+    // A mistyped path must fail the scan (exit 2), not pass a CI check with
+    // no findings; unreadable files found while walking stay warnings.
+    if let Some(missing) = roots
+        .iter()
+        .find(|root| std::fs::symlink_metadata(root).is_err())
+    {
+        anyhow::bail!(
+            "{}: no such file or folder; check the path to scan",
+            missing.display()
+        );
+    }
     let options = WalkOptions {
         no_ignore: args.no_ignore,
         follow_symlinks: !args.no_follow_symlinks,

@@ -164,10 +164,10 @@ pub fn run(command: SecretCommand) -> anyhow::Result<ExitCode> {
             cas,
             common,
         } => {
-            let data = if stdin {
-                read_stdin_object()?
-            } else {
-                parse_fields(&fields)?
+            let data = match (stdin, fields.is_empty()) {
+                (true, true) => read_stdin_object()?,
+                (true, false) => merge_fields(read_stdin_object()?, parse_fields(&fields)?)?,
+                (false, _) => parse_fields(&fields)?,
             };
             let mut body = json!({"data": data});
             if let Some(cas) = cas {
@@ -249,6 +249,12 @@ pub fn run(command: SecretCommand) -> anyhow::Result<ExitCode> {
             let body = json!({"path": path, "field": field});
             let result = Client::new(&common.client)?.post("/v1/vault/rotate", &body)?;
             print(common.output, &result, &[]);
+            if result.get("connector").is_none_or(Value::is_null) {
+                eprintln!(
+                    "warning: `{path}` has no rotation target, so only the vault copy changed; \
+                     bind it with PUT /v1/vault/targets/{path} so the target system changes too"
+                );
+            }
         }
         SecretCommand::RotateDataKey { common } => {
             let result = Client::new(&common.client)?.post("/v1/vault/keys/rotate", &json!({}))?;
@@ -275,6 +281,23 @@ fn parse_fields(fields: &[String]) -> anyhow::Result<Value> {
         map.insert(key.to_string(), Value::String(value.to_string()));
     }
     Ok(Value::Object(map))
+}
+
+/// Adds the KEY=VALUE fields to the object read from standard input; a key
+/// given both ways is an error rather than a silent choice.
+fn merge_fields(mut object: Value, fields: Value) -> anyhow::Result<Value> {
+    let (Some(target), Some(extra)) = (object.as_object_mut(), fields.as_object()) else {
+        bail!("standard input must hold a JSON object");
+    };
+    for (key, value) in extra {
+        if target.contains_key(key) {
+            bail!(
+                "field `{key}` is given both on the command line and on standard input; give it once"
+            );
+        }
+        target.insert(key.clone(), value.clone());
+    }
+    Ok(object)
 }
 
 fn read_stdin_object() -> anyhow::Result<Value> {

@@ -244,9 +244,9 @@ pub async fn transition(
     Path((id, transition)): Path<(String, String)>,
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> ApiResult<Json<BotView>> {
-    let transition: Transition = transition
-        .parse()
-        .map_err(|msg: String| ApiError::not_found("route", &msg))?;
+    let transition: Transition = transition.parse().map_err(|msg: String| {
+        ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", msg)
+    })?;
     let action = format!("bot.{}", transition.as_str());
     caller
         .require(&state, &[Role::Admin, Role::Operator], &action)

@@ -139,6 +139,7 @@ fn parse_role_list(names: Vec<String>) -> ApiResult<Vec<Role>> {
     let mut roles = Vec::new();
     for name in names {
         let role: Role = name
+            .trim()
             .parse()
             .map_err(|msg: String| ApiError::invalid("roles", msg))?;
         if !roles.contains(&role) {

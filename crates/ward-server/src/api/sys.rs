@@ -32,9 +32,10 @@ pub async fn advance_clock(
     ApiJson(body): ApiJson<AdvanceClock>,
 ) -> ApiResult<Json<ClockState>> {
     let Some(clock) = state.manual_clock.clone() else {
-        return Err(ApiError::not_found(
-            "route",
-            "/v1/sys/clock (start the server with --test-clock)",
+        return Err(ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            "the test clock is off: start the server with --test-clock to use /v1/sys/clock",
         ));
     };
     caller.require(&state, &[Role::Admin], "sys.clock").await?;
