@@ -2,7 +2,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// How an audited action ended.
+/// The result of an audited action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -30,9 +30,9 @@ impl fmt::Display for Outcome {
 /// An entry to append. `details` must never hold a secret value.
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
-    /// Who acted: an operator id, `root`, a bot id, or `system` for jobs.
+    /// The acting identity: an operator id, `root`, a bot id, or `system` for jobs.
     pub actor: String,
-    /// What happened, as a dotted name such as `bot.suspend`.
+    /// The action, as a dotted name such as `bot.suspend`.
     pub action: String,
     /// The bot concerned, by id, if any.
     pub bot: Option<String>,
@@ -44,7 +44,7 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    /// An entry with no bot, target or details.
+    /// Creates an entry with no bot, target or details.
     pub fn new(actor: impl Into<String>, action: impl Into<String>, outcome: Outcome) -> Self {
         AuditEntry {
             actor: actor.into(),

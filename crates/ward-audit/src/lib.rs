@@ -1,6 +1,6 @@
 //! Ward's tamper-evident audit log.
 //!
-//! Every entry holds the hash of the entry before it, computed over a canonical
+//! Every entry contains the hash of the entry before it, computed over a canonical
 //! encoding (see [`chain`]), so editing, deleting or reordering a row breaks the
 //! chain at that row. Periodically the chain head is signed with Ed25519 and
 //! stored as a checkpoint, so cutting off the tail after a checkpoint is found
