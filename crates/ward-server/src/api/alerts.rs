@@ -1,13 +1,13 @@
 //! `/v1/alerts`: scored, explained deviations, and people's verdicts on them.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use ward_audit::{AuditEntry, Outcome};
 use ward_core::person::Role;
 use ward_detect::{Alert, Verdict};
 
-use super::ApiJson;
+use super::{ApiJson, ApiQuery};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -45,7 +45,7 @@ fn view((body, status, decided_by, note): AlertRow) -> Option<AlertView> {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<AlertQuery>,
+    ApiQuery(query): ApiQuery<AlertQuery>,
 ) -> ApiResult<Json<Vec<AlertView>>> {
     caller
         .require(

@@ -1,12 +1,13 @@
 //! `/v1/audit`: queries over the audit log and online verification.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 use time::OffsetDateTime;
 use ward_audit::{AuditEntry, AuditFilter, AuditRecord, Outcome, VerifyError, VerifyReport};
 use ward_core::person::Role;
 
+use super::ApiQuery;
 use super::bots::find_bot;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -43,7 +44,7 @@ pub fn parse_time_bound(field: &str, text: &str, now: OffsetDateTime) -> ApiResu
 pub async fn query(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<AuditQuery>,
+    ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditRecord>>> {
     caller
         .require(&state, &[Role::Admin, Role::Auditor], "audit.query")

@@ -1,7 +1,7 @@
 //! `/v1/bots`: the inventory and the lifecycle.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -12,7 +12,7 @@ use ward_core::person::Role;
 use ward_store::bots::{self, Bot, BotFilter};
 use ward_store::people::{self, Person};
 
-use super::ApiJson;
+use super::{ApiJson, ApiQuery};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -179,7 +179,7 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     _caller: Caller,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<BotView>>> {
     if let Some(s) = &query.state {
         s.parse::<BotState>()

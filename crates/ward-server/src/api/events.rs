@@ -2,13 +2,14 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use ward_core::event::Event;
 use ward_core::person::Role;
 
+use super::ApiQuery;
 use crate::activity::{IngestSummary, MAX_BATCH_EVENTS, Rejected, ingest};
 use crate::api::audit::parse_time_bound;
 use crate::auth::Caller;
@@ -91,7 +92,7 @@ pub struct EventQuery {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<EventQuery>,
+    ApiQuery(query): ApiQuery<EventQuery>,
 ) -> ApiResult<Json<Vec<serde_json::Value>>> {
     caller
         .require(

@@ -5,7 +5,7 @@
 //! secret value.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -13,8 +13,8 @@ use ward_audit::{AuditEntry, Outcome};
 use ward_core::id::{FindingKind, Id};
 use ward_core::person::Role;
 
-use super::ApiJson;
 use super::bots::find_bot;
+use super::{ApiJson, ApiQuery};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -180,7 +180,7 @@ pub struct FindingQuery {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<FindingQuery>,
+    ApiQuery(query): ApiQuery<FindingQuery>,
 ) -> ApiResult<Json<Vec<Value>>> {
     caller
         .require(

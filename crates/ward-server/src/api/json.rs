@@ -76,3 +76,30 @@ fn body_error(path: &str, err: &serde_json::Error) -> ApiError {
         format!("the request body is not valid JSON: {text}"),
     )
 }
+
+/// Like `axum::extract::Query`, but a bad query string yields Ward's error
+/// shape instead of plain text.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|axum::extract::Query(value)| ApiQuery(value))
+            .map_err(|rejection| {
+                ApiError::new(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    "invalid_query",
+                    format!("invalid query string: {}", rejection.body_text()),
+                )
+            })
+    }
+}

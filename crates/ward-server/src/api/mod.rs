@@ -16,7 +16,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 pub use bots::{change_state, find_bot};
-pub use json::ApiJson;
+pub use json::{ApiJson, ApiQuery};
 
 use crate::state::AppState;
 

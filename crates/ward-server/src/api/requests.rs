@@ -5,7 +5,7 @@
 //! one of its workflows) approves privilege for it.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use ward_audit::{AuditEntry, Outcome};
@@ -14,8 +14,8 @@ use ward_core::person::Role;
 use ward_store::requests::{self, AccessRequest};
 use ward_store::workflows;
 
-use super::ApiJson;
 use super::bots::find_bot;
+use super::{ApiJson, ApiQuery};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -103,7 +103,7 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     _caller: Caller,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<AccessRequest>>> {
     if let Some(status) = query
         .status
