@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-/// An error answered to an API client.
+/// An error returned to an API client.
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -80,7 +80,7 @@ impl ApiError {
         ApiError::new(StatusCode::FORBIDDEN, code, message)
     }
 
-    /// An unexpected failure: logged here in full, answered in short.
+    /// Builds an unexpected failure, logged here in full and returned to the client in short form.
     pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
         tracing::error!(error = %err, context, "internal error");
         ApiError::new(

@@ -38,8 +38,8 @@ pub fn app(state: AppState) -> Router {
         ))
         .route("/v1/openapi.json", get(crate::openapi::serve_document))
         .layer(axum::middleware::from_fn(crate::metrics::track))
-        // Extractors such as `Bytes` and `Json` stop at 2 MB unless told
-        // otherwise; give them the configured limit too.
+        // Extractors such as `Bytes` and `Json` stop at 2 MB by default, so
+        // they get the configured limit too.
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
         .with_state(state)

@@ -59,3 +59,16 @@ fn bot_registration_and_suspension() {
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"]["code"], "transition_not_allowed");
 }
+
+#[test]
+fn dev_restart_replaces_root_token() {
+    let mut server = TestServer::start();
+    let old_token = server.root_token.clone();
+    server.root_token = format!("{old_token}_next");
+    server.restart();
+
+    let (status, _) = server.call_as(&old_token, "GET", "/v1/people", None);
+    assert_eq!(status, 401, "the earlier root token still works");
+    let (status, body) = server.call("GET", "/v1/people", None);
+    assert_eq!(status, 200, "{body}");
+}

@@ -466,3 +466,10 @@ fn min_confidence_drops_weak_values() {
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0]["line"], 2);
 }
+
+#[test]
+fn missing_scan_path_exits_two() {
+    let missing = ward(&["/nonexistent/ward-project", "--format", "json"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("/nonexistent/ward-project"));
+}

@@ -423,3 +423,30 @@ fn kv_writes_check_and_set_and_patch() {
         404
     );
 }
+
+#[test]
+fn cidr_bound_login_fails_like_any_other() {
+    let server = TestServer::start();
+    create_bot(&server, "invoice-bot");
+    let role = role_id(&server, "invoice-bot");
+    let bound = secret_id(&server, "invoice-bot", json!({"cidr_list": "10.99.0.0/16"}));
+
+    let login = send(
+        &server.addr,
+        "POST",
+        "/v1/auth/approle/login",
+        Auth::None,
+        Some(&json!({"role_id": role, "secret_id": bound})),
+    );
+    assert_eq!(login.status, 400);
+    assert_eq!(login.json, json!({"errors": ["invalid role or secret ID"]}));
+
+    // The reason stays in the audit log for the operators.
+    let (_, audit) = server.call("GET", "/v1/audit?action=approle.login", None);
+    let denied = audit.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(denied["outcome"], "denied");
+    assert!(
+        denied["details"].as_str().unwrap().contains("CIDR"),
+        "{denied}"
+    );
+}

@@ -135,7 +135,7 @@ pub async fn login(
             ward_audit::append(&mut tx, now, &entry).await?;
             tx.commit().await?;
             // The audit entry keeps the reason; the client gets the same
-            // answer for every failure, so a login from outside the bound
+            // response for every failure, so a login from outside the bound
             // networks does not reveal that the role id and secret id match.
             let answer = match err {
                 VaultError::CidrMismatch { bot_id, .. } => VaultError::InvalidLogin {

@@ -24,7 +24,7 @@ pub struct Envelope<D: Serialize, A: Serialize = ()> {
 }
 
 impl<D: Serialize> Envelope<D, ()> {
-    /// An envelope carrying `data`.
+    /// Builds an envelope carrying `data`.
     pub fn data(mount_type: &'static str, data: D) -> Self {
         Envelope {
             request_id: uuid::Uuid::new_v4().to_string(),
@@ -41,7 +41,7 @@ impl<D: Serialize> Envelope<D, ()> {
 }
 
 impl<A: Serialize> Envelope<(), A> {
-    /// An envelope carrying an `auth` block and no data.
+    /// Builds an envelope carrying an `auth` block and no data.
     pub fn auth(mount_type: &'static str, auth: A, warnings: Option<Vec<String>>) -> Self {
         Envelope {
             request_id: uuid::Uuid::new_v4().to_string(),
@@ -72,7 +72,7 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
     response
 }
 
-/// A 204 with Vault's headers.
+/// Builds a 204 with Vault's headers.
 pub fn no_content() -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
     set_headers(&mut response);
@@ -118,12 +118,12 @@ impl VaultApiError {
         }
     }
 
-    /// A 400 with `message`.
+    /// Builds a 400 with `message`.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
 
-    /// A 404 with an empty `errors` array.
+    /// Builds a 404 with an empty `errors` array.
     pub fn not_found() -> Self {
         VaultApiError {
             status: StatusCode::NOT_FOUND,
@@ -131,22 +131,22 @@ impl VaultApiError {
         }
     }
 
-    /// A 403 for a missing, unknown, expired or revoked token.
+    /// Builds a 403 for a missing, unknown, expired or revoked token.
     pub fn bad_token() -> Self {
         Self::new(StatusCode::FORBIDDEN, "permission denied")
     }
 
-    /// A 403 for a valid token without the capability.
+    /// Builds a 403 for a valid token without the capability.
     pub fn denied() -> Self {
         Self::new(StatusCode::FORBIDDEN, DENIED_MULTIERROR)
     }
 
-    /// A 503 for a sealed or uninitialised vault.
+    /// Builds a 503 for a sealed or uninitialised vault.
     pub fn sealed() -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "Vault is sealed")
     }
 
-    /// A 405 for a path that exists without the operation.
+    /// Builds a 405 for a path that exists without the operation.
     pub fn unsupported_operation() -> Self {
         Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -154,7 +154,7 @@ impl VaultApiError {
         )
     }
 
-    /// A 500 whose detail is logged, not sent.
+    /// Builds a 500 whose detail is logged, not sent.
     pub fn internal(context: &str, err: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %err, context, "vault request failed");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
